@@ -1,0 +1,571 @@
+#include "http/server.h"
+
+#include <netinet/in.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <csignal>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "base/log.h"
+#include "base/strings.h"
+
+namespace faasnet::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using Parser = bhttp::request_parser<bhttp::buffer_body>;
+
+namespace {
+
+constexpr size_t kDrainLimit = 1 << 20;      // unread bodies up to this are drained for keep-alive
+constexpr size_t kMaxSendfileChunk = 8 << 20;  // one sendfile call at most
+
+Request ToRequest(const Parser& p) {
+  const auto& m = p.get();
+  Request r;
+  r.method = std::string(m.method_string());
+  r.target = std::string(m.target());
+  r.version = static_cast<int>(m.version());
+  r.headers.reserve(16);
+  for (const auto& f : m) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  if (p.content_length()) r.content_length = *p.content_length();
+  r.chunked = p.chunked();
+  r.keep_alive = p.keep_alive();
+  auto expect = m[bhttp::field::expect];
+  r.expect_continue = EqualsIgnoreCase(Trim(std::string_view(expect.data(), expect.size())), "100-continue");
+  return r;
+}
+
+void ConfigureParser(Parser& p, size_t max_header_bytes) {
+  p.header_limit(static_cast<std::uint32_t>(max_header_bytes));
+  p.body_limit(boost::none);
+}
+
+Result<tcp::endpoint> ParseEndpoint(std::string_view address) {
+  std::string host;
+  std::string port;
+  if (!address.empty() && address.front() == '[') {
+    size_t close = address.find(']');
+    if (close == std::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':') {
+      return Status::InvalidArgument("listen address '" + std::string(address) + "': expected [IPv6]:PORT");
+    }
+    host = std::string(address.substr(1, close - 1));
+    port = std::string(address.substr(close + 2));
+  } else {
+    size_t colon = address.rfind(':');
+    if (colon == std::string_view::npos) {
+      return Status::InvalidArgument("listen address '" + std::string(address) + "': expected HOST:PORT");
+    }
+    host = std::string(address.substr(0, colon));
+    port = std::string(address.substr(colon + 1));
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  error_code ec;
+  auto ip = asio::ip::make_address(host, ec);
+  if (ec) return Status::InvalidArgument("listen address '" + std::string(address) + "': '" + host + "' is not an IP address");
+  char* end = nullptr;
+  unsigned long p = std::strtoul(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p > 65535) {
+    return Status::InvalidArgument("listen address '" + std::string(address) + "': bad port '" + port + "'");
+  }
+  return tcp::endpoint(ip, static_cast<unsigned short>(p));
+}
+
+std::string EndpointString(const tcp::endpoint& ep) {
+  if (ep.address().is_v6()) return "[" + ep.address().to_string() + "]:" + std::to_string(ep.port());
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+
+  awaitable<void> AcceptLoop(tcp::acceptor* acceptor);
+  void Register(const std::shared_ptr<Connection>& c);
+  void Unregister(Connection* c);
+
+  ServerOptions options;
+  Handler handler;
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> active{0};
+  std::mutex mu;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> live;  // guarded by mu
+  bool started = false;
+  bool stopped = false;
+  // Declared after the counters: destroying the context destroys connections,
+  // whose destructors still touch `connections` and `live`.
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::thread> threads;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server::Impl* server, tcp::socket socket)
+      : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+    error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    if (!ec) remote_ = EndpointString(ep);
+    ++server_->connections;
+  }
+  ~Connection() {
+    --server_->connections;
+    server_->Unregister(this);
+  }
+
+  awaitable<void> Run();
+  awaitable<void> Watchdog();
+  tcp::socket::executor_type executor() { return socket_.get_executor(); }
+  void Close();
+
+  awaitable<Result<size_t>> ReadBody(char* buf, size_t cap);
+  awaitable<Status> Respond(Response r);
+  awaitable<Status> RespondFile(Response head, int fd, uint64_t offset, uint64_t length);
+  awaitable<void> Sleep(std::chrono::nanoseconds d);
+
+  const Request& request() const { return request_; }
+  bool body_done() const { return body_done_; }
+  bool responded() const { return responded_; }
+  uint64_t body_received() const { return body_received_; }
+  uint64_t sent() const { return sent_; }
+  void SetRateLimit(uint64_t bps) {
+    rate_ = bps;
+    pace_start_ = Clock::now();
+    paced_ = 0;
+  }
+  void CloseAfterResponse() { close_after_ = true; }
+
+ private:
+  void Arm(std::chrono::milliseconds timeout) { deadline_ = Clock::now() + timeout; }
+  // How many of `want` bytes may move now under the rate limit; waits when
+  // the budget is spent. Moves are accounted with Account().
+  awaitable<size_t> Pace(size_t want);
+  void Account(size_t n) { paced_ += n; }
+  awaitable<Status> WriteAll(std::string_view a, std::string_view b = {});
+  // Decides whether the connection can stay open after this response.
+  bool KeepAliveAfter() const;
+  awaitable<void> Drain();
+  awaitable<void> SimpleError(int status);
+
+  Server::Impl* server_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<Parser> parser_;
+  Request request_;
+  enum class BodyMode { kNone, kLength, kChunked } mode_ = BodyMode::kNone;
+  uint64_t remaining_ = 0;
+  bool body_done_ = true;
+  bool continue_sent_ = false;
+  bool responded_ = false;
+  bool close_after_ = false;
+  bool closed_ = false;
+  uint64_t body_received_ = 0;
+  uint64_t sent_ = 0;
+  uint64_t rate_ = 0;
+  uint64_t paced_ = 0;
+  Clock::time_point pace_start_;
+  Clock::time_point deadline_ = Clock::now();
+};
+
+// ---- Exchange: a thin view of the connection ----
+
+const Request& Exchange::request() const { return c_->request(); }
+awaitable<Result<size_t>> Exchange::ReadBody(char* buf, size_t cap) { return c_->ReadBody(buf, cap); }
+bool Exchange::body_done() const { return c_->body_done(); }
+awaitable<Status> Exchange::Respond(Response r) { return c_->Respond(std::move(r)); }
+awaitable<Status> Exchange::RespondFile(Response head, int fd, uint64_t offset, uint64_t length) {
+  return c_->RespondFile(std::move(head), fd, offset, length);
+}
+awaitable<void> Exchange::Sleep(std::chrono::nanoseconds d) { return c_->Sleep(d); }
+void Exchange::SetRateLimit(uint64_t bytes_per_second) { c_->SetRateLimit(bytes_per_second); }
+void Exchange::CloseAfterResponse() { c_->CloseAfterResponse(); }
+bool Exchange::responded() const { return c_->responded(); }
+uint64_t Exchange::body_bytes_received() const { return c_->body_received(); }
+uint64_t Exchange::bytes_sent() const { return c_->sent(); }
+
+// ---- Connection ----
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  timer_.cancel();
+}
+
+awaitable<void> Connection::Watchdog() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    timer_.expires_at(deadline_);
+    error_code ec;
+    co_await timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (closed_) break;
+    if (Clock::now() >= deadline_) {
+      spdlog::debug("http: closing idle or stalled connection from {}", remote_);
+      Close();
+    }
+  }
+}
+
+awaitable<void> Connection::SimpleError(int status) {
+  Response r;
+  r.status = status;
+  r.Set("Content-Type", "text/plain");
+  r.body = std::string(ReasonPhrase(status)) + "\n";
+  std::string head = SerializeHead(r, r.body.size(), false);
+  co_await WriteAll(head, r.body);
+}
+
+awaitable<void> Connection::Run() {
+  auto self = shared_from_this();
+  const auto& opt = server_->options;
+  while (!closed_) {
+    parser_.emplace();
+    ConfigureParser(*parser_, opt.max_header_bytes);
+    Arm(opt.idle_timeout);
+    error_code ec;
+    co_await bhttp::async_read_header(socket_, buffer_, *parser_, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        co_await SimpleError(431);
+      } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        co_await SimpleError(400);
+      }
+      break;
+    }
+    request_ = ToRequest(*parser_);
+    request_.remote = remote_;
+    mode_ = request_.chunked ? BodyMode::kChunked
+                             : (request_.content_length.value_or(0) > 0 ? BodyMode::kLength : BodyMode::kNone);
+    remaining_ = mode_ == BodyMode::kLength ? *request_.content_length : 0;
+    body_done_ = mode_ == BodyMode::kNone;
+    continue_sent_ = responded_ = close_after_ = false;
+    body_received_ = sent_ = 0;
+    rate_ = 0;
+
+    ++server_->active;
+    Exchange ex(this);
+    try {
+      co_await server_->handler(ex);
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler failed on {} {}: {}", request_.method, request_.target, e.what());
+    }
+    --server_->active;
+    if (closed_) break;
+    if (!responded_) {
+      Response r;
+      r.status = 500;
+      co_await Respond(std::move(r));
+    }
+    if (close_after_ || !request_.keep_alive || closed_) break;
+    if (!body_done_) co_await Drain();
+    if (!body_done_) break;
+  }
+  Close();
+}
+
+awaitable<void> Connection::Drain() {
+  char buf[16384];
+  while (!body_done_ && !closed_) {
+    auto n = co_await ReadBody(buf, sizeof buf);
+    if (!n.ok()) co_return;
+  }
+}
+
+bool Connection::KeepAliveAfter() const {
+  if (close_after_ || !request_.keep_alive) return false;
+  if (body_done_) return true;
+  // An unread body: keep the connection only if it is short and on its way.
+  if (request_.expect_continue && !continue_sent_) return false;
+  return mode_ == BodyMode::kLength && remaining_ <= kDrainLimit;
+}
+
+awaitable<Status> Connection::WriteAll(std::string_view a, std::string_view b) {
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())};
+  Arm(server_->options.io_timeout);
+  error_code ec;
+  size_t n = co_await asio::async_write(socket_, bufs, asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    Close();
+    co_return Status::Unavailable("write response to " + remote_ + ": " + ec.message());
+  }
+  (void)n;
+  co_return Status::Ok();
+}
+
+awaitable<size_t> Connection::Pace(size_t want) {
+  if (rate_ == 0) co_return want;
+  // Quantum: 10 ms of the rate, at least 16 KiB, so pacing stays smooth.
+  size_t quantum = std::max<size_t>(16384, rate_ / 100);
+  want = std::min(want, quantum);
+  for (;;) {
+    double elapsed = std::chrono::duration<double>(Clock::now() - pace_start_).count();
+    double budget = elapsed * static_cast<double>(rate_) - static_cast<double>(paced_);
+    if (budget >= static_cast<double>(want)) co_return want;
+    double wait_s = (static_cast<double>(want) - budget) / static_cast<double>(rate_);
+    co_await Sleep(std::chrono::nanoseconds(static_cast<int64_t>(wait_s * 1e9)));
+    if (closed_) co_return want;
+  }
+}
+
+awaitable<void> Connection::Sleep(std::chrono::nanoseconds d) {
+  asio::steady_timer t(socket_.get_executor());
+  t.expires_after(d);
+  Arm(std::chrono::duration_cast<std::chrono::milliseconds>(d) + server_->options.io_timeout);
+  error_code ec;
+  co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+}
+
+awaitable<Result<size_t>> Connection::ReadBody(char* buf, size_t cap) {
+  if (body_done_ || cap == 0 || closed_) co_return size_t{0};
+  error_code ec;
+  if (request_.expect_continue && !continue_sent_ && !responded_) {
+    continue_sent_ = true;
+    Status st = co_await WriteAll("HTTP/1.1 100 Continue\r\n\r\n");
+    if (!st.ok()) co_return st;
+  }
+  const auto io_timeout = server_->options.io_timeout;
+  if (mode_ == BodyMode::kLength) {
+    size_t want = co_await Pace(static_cast<size_t>(std::min<uint64_t>(cap, remaining_)));
+    size_t n;
+    if (buffer_.size() > 0) {
+      n = asio::buffer_copy(asio::buffer(buf, want), buffer_.data());
+      buffer_.consume(n);
+    } else {
+      Arm(io_timeout);
+      n = co_await socket_.async_read_some(asio::buffer(buf, want), asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        Close();
+        co_return Status::Unavailable("read request body from " + remote_ + ": connection ended after " +
+                                      std::to_string(body_received_) + " of " +
+                                      std::to_string(*request_.content_length) + " bytes");
+      }
+    }
+    remaining_ -= n;
+    body_received_ += n;
+    Account(n);
+    if (remaining_ == 0) body_done_ = true;
+    co_return n;
+  }
+  // Chunked: Beast decodes the framing into our buffer.
+  size_t want = co_await Pace(cap);
+  for (;;) {
+    auto& body = parser_->get().body();
+    body.data = buf;
+    body.size = want;
+    body.more = true;
+    Arm(io_timeout);
+    co_await bhttp::async_read_some(socket_, buffer_, *parser_, asio::redirect_error(use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) {
+      Close();
+      co_return Status::InvalidArgument("read chunked request body from " + remote_ + ": " + ec.message());
+    }
+    size_t n = want - parser_->get().body().size;
+    if (parser_->is_done()) body_done_ = true;
+    if (n > 0 || body_done_) {
+      body_received_ += n;
+      Account(n);
+      co_return n;
+    }
+  }
+}
+
+awaitable<Status> Connection::Respond(Response r) {
+  responded_ = true;
+  bool keep = KeepAliveAfter();
+  if (!keep) close_after_ = true;
+  bool head_only = request_.method == "HEAD";
+  uint64_t length = r.content_length.value_or(r.body.size());
+  std::string head = SerializeHead(r, length, keep);
+  Status st = co_await WriteAll(head, head_only ? std::string_view() : std::string_view(r.body));
+  if (st.ok() && !head_only) sent_ += r.body.size();
+  co_return st;
+}
+
+awaitable<Status> Connection::RespondFile(Response r, int fd, uint64_t offset, uint64_t length) {
+  r.content_length = length;
+  std::string body;
+  std::swap(body, r.body);
+  r.body.clear();
+  Status st = co_await Respond(std::move(r));
+  if (!st.ok() || request_.method == "HEAD") co_return st;
+  socket_.non_blocking(true);
+  int sock = socket_.native_handle();
+  off_t off = static_cast<off_t>(offset);
+  uint64_t left = length;
+  while (left > 0) {
+    size_t chunk = co_await Pace(static_cast<size_t>(std::min<uint64_t>(left, kMaxSendfileChunk)));
+    if (closed_) co_return Status::Cancelled("send file to " + remote_ + ": connection closed");
+    ssize_t n = ::sendfile(sock, fd, &off, chunk);
+    if (n > 0) {
+      left -= static_cast<uint64_t>(n);
+      sent_ += static_cast<uint64_t>(n);
+      Account(static_cast<size_t>(n));
+      Arm(server_->options.io_timeout);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      error_code ec;
+      co_await socket_.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        Close();
+        co_return Status::Unavailable("send file to " + remote_ + ": " + ec.message());
+      }
+      continue;
+    }
+    int err = n < 0 ? errno : 0;
+    Close();  // the length is promised: the only honest end is closing
+    if (err == 0) co_return Status::Internal("send file to " + remote_ + ": file shorter than its recorded size");
+    co_return Status::FromErrno(err, "sendfile to", remote_);
+  }
+  co_return Status::Ok();
+}
+
+// ---- Server ----
+
+void Server::Impl::Register(const std::shared_ptr<Connection>& c) {
+  std::lock_guard<std::mutex> lock(mu);
+  live.emplace(c.get(), c);
+}
+
+void Server::Impl::Unregister(Connection* c) {
+  std::lock_guard<std::mutex> lock(mu);
+  live.erase(c);
+}
+
+awaitable<void> Server::Impl::AcceptLoop(tcp::acceptor* acceptor) {
+  for (;;) {
+    tcp::socket socket(asio::make_strand(ioc));
+    error_code ec;
+    co_await acceptor->async_accept(socket, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+      // Out of descriptors and the like: back off briefly, keep serving.
+      spdlog::warn("http: accept failed: {}", ec.message());
+      asio::steady_timer t(ioc);
+      t.expires_after(std::chrono::milliseconds(20));
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    if (connections.load() >= options.max_connections) {
+      socket.close(ec);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto c = std::make_shared<Connection>(this, std::move(socket));
+    Register(c);
+    // Both coroutines run on the connection's strand.
+    asio::co_spawn(c->executor(), c->Run(), asio::detached);
+    asio::co_spawn(c->executor(), c->Watchdog(), asio::detached);
+  }
+}
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() { Stop(std::chrono::milliseconds(0)); }
+
+Result<std::string> Server::Listen(std::string_view address) {
+  ASSIGN_OR_RETURN(tcp::endpoint ep, ParseEndpoint(address));
+  auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  error_code ec;
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Unavailable("listen on " + std::string(address) + ": " + ec.message());
+  std::string bound = EndpointString(acceptor->local_endpoint());
+  impl_->acceptors.push_back(std::move(acceptor));
+  return bound;
+}
+
+Status Server::ListenFd(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return Status::FromErrno(errno, "getsockname of listening fd", std::to_string(fd));
+  }
+  auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  error_code ec;
+  acceptor->assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+  if (ec) return Status::InvalidArgument("adopt listening fd " + std::to_string(fd) + ": " + ec.message());
+  impl_->acceptors.push_back(std::move(acceptor));
+  return Status::Ok();
+}
+
+Status Server::Start() {
+  if (impl_->started) return Status::FailedPrecondition("server already started");
+  if (impl_->acceptors.empty()) return Status::FailedPrecondition("server has no listening address");
+  // sendfile(2) has no MSG_NOSIGNAL: a peer that goes away must not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
+  impl_->started = true;
+  impl_->work.emplace(impl_->ioc.get_executor());
+  for (auto& a : impl_->acceptors) {
+    asio::co_spawn(impl_->ioc, impl_->AcceptLoop(a.get()), asio::detached);
+  }
+  int n = std::max(1, impl_->options.threads);
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return Status::Ok();
+}
+
+void Server::Stop(std::chrono::milliseconds grace) {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  if (!impl_->started) return;
+  asio::post(impl_->ioc, [this] {
+    error_code ec;
+    for (auto& a : impl_->acceptors) a->close(ec);
+  });
+  auto until = Clock::now() + grace;
+  while (impl_->active.load() > 0 && Clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (auto& [ptr, weak] : impl_->live) {
+      if (auto c = weak.lock()) asio::post(c->executor(), [c] { c->Close(); });
+    }
+  }
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+size_t Server::open_connections() const { return impl_->connections.load(); }
+size_t Server::active_requests() const { return impl_->active.load(); }
+
+Result<Request> ParseRequestHead(std::string_view bytes, size_t max_header_bytes) {
+  Parser p;
+  ConfigureParser(p, max_header_bytes);
+  p.eager(false);
+  error_code ec;
+  size_t used = p.put(asio::buffer(bytes.data(), bytes.size()), ec);
+  (void)used;
+  if (ec && ec != bhttp::error::need_buffer) return Status::InvalidArgument("parse request head: " + ec.message());
+  if (!p.is_header_done()) return Status::InvalidArgument("parse request head: incomplete head");
+  return ToRequest(p);
+}
+
+}  // namespace faasnet::http
