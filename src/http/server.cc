@@ -9,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <csignal>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -52,7 +53,9 @@ Request ToRequest(const Parser& p) {
 
 void ConfigureParser(Parser& p, size_t max_header_bytes) {
   p.header_limit(static_cast<std::uint32_t>(max_header_bytes));
-  p.body_limit(boost::none);
+  // Not boost::none: Beast 1.74 compares the length with the optional, and
+  // every length is "greater" than none. Sizes are checked by the handlers.
+  p.body_limit(std::numeric_limits<std::uint64_t>::max());
 }
 
 Result<tcp::endpoint> ParseEndpoint(std::string_view address) {
@@ -115,10 +118,11 @@ struct Server::Impl {
   std::vector<std::thread> threads;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection {
  public:
   Connection(Server::Impl* server, tcp::socket socket)
       : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+    Arm(server_->options.idle_timeout);  // before the watchdog's first look
     error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = EndpointString(ep);
@@ -129,8 +133,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_->Unregister(this);
   }
 
-  awaitable<void> Run();
-  awaitable<void> Watchdog();
+  // Both take the owning pointer: a coroutine starts later than it is
+  // created, and the frame must keep the connection alive from the start.
+  awaitable<void> Run(std::shared_ptr<Connection> self);
+  awaitable<void> Watchdog(std::shared_ptr<Connection> self);
   tcp::socket::executor_type executor() { return socket_.get_executor(); }
   void Close();
 
@@ -212,8 +218,7 @@ void Connection::Close() {
   timer_.cancel();
 }
 
-awaitable<void> Connection::Watchdog() {
-  auto self = shared_from_this();
+awaitable<void> Connection::Watchdog(std::shared_ptr<Connection> self) {
   while (!closed_) {
     timer_.expires_at(deadline_);
     error_code ec;
@@ -235,8 +240,7 @@ awaitable<void> Connection::SimpleError(int status) {
   co_await WriteAll(head, r.body);
 }
 
-awaitable<void> Connection::Run() {
-  auto self = shared_from_this();
+awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
   const auto& opt = server_->options;
   while (!closed_) {
     parser_.emplace();
@@ -245,6 +249,9 @@ awaitable<void> Connection::Run() {
     error_code ec;
     co_await bhttp::async_read_header(socket_, buffer_, *parser_, asio::redirect_error(use_awaitable, ec));
     if (ec) {
+      if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted) {
+        spdlog::debug("http: reading a request head from {}: {}", remote_, ec.message());
+      }
       if (ec == bhttp::error::header_limit) {
         co_await SimpleError(431);
       } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
@@ -476,8 +483,8 @@ awaitable<void> Server::Impl::AcceptLoop(tcp::acceptor* acceptor) {
     auto c = std::make_shared<Connection>(this, std::move(socket));
     Register(c);
     // Both coroutines run on the connection's strand.
-    asio::co_spawn(c->executor(), c->Run(), asio::detached);
-    asio::co_spawn(c->executor(), c->Watchdog(), asio::detached);
+    asio::co_spawn(c->executor(), c->Run(c), asio::detached);
+    asio::co_spawn(c->executor(), c->Watchdog(c), asio::detached);
   }
 }
 

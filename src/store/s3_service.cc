@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
@@ -104,9 +105,14 @@ struct S3Service::Call {
     return it == query.end() ? std::string() : it->second;
   }
   std::optional<std::string_view> H(std::string_view name) const { return req.Header(name); }
+  // The request's resource for error documents; percent-encoded when the
+  // decoded form is not printable UTF-8 (a hostile key must not break the XML).
   std::string Resource() const {
-    if (bucket.empty()) return "/";
-    return key.empty() ? "/" + bucket : "/" + bucket + "/" + key;
+    std::string r = bucket.empty() ? "/" : (key.empty() ? "/" + bucket : "/" + bucket + "/" + key);
+    bool printable = IsValidUtf8(r) && std::none_of(r.begin(), r.end(), [](char ch) {
+      return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+    });
+    return printable ? r : UriEncode(r, true);
   }
   http::Response Base(int code) const {
     http::Response r;
@@ -231,13 +237,15 @@ awaitable<void> S3Service::Dispatch(Call& c) {
   if (c.behavior->connection_rate_bytes_per_s) c.ex.SetRateLimit(c.behavior->connection_rate_bytes_per_s);
 
   const std::string& m = req.method;
+  // A bucket name S3 could never have: refused for writes, NoSuchBucket for reads.
+  if (!c.bucket.empty() && (m == "PUT" || m == "POST")) {
+    if (S3Error bad = s3::ValidateBucketName(c.bucket); !bad.ok()) co_return co_await SendError(c, bad);
+  }
   if (c.bucket.empty()) {
     if (m == "GET") co_return co_await ListBuckets(c);
     co_return co_await SendError(c, S3Error::MethodNotAllowed());
   }
   if (c.key.empty()) {
-    S3Error bad = s3::ValidateBucketName(c.bucket);
-    if (!bad.ok() && !(m == "GET" || m == "HEAD" || m == "DELETE")) co_return co_await SendError(c, bad);
     if (m == "PUT" && c.query.empty()) co_return co_await CreateBucket(c);
     if (m == "HEAD") co_return co_await HeadBucket(c);
     if (m == "DELETE" && c.query.empty()) co_return co_await DeleteBucket(c);
