@@ -37,9 +37,9 @@ int Main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   app.set_version_flag("--version", VersionString());
   Action action;
-  //TMP AddRunCommand(app, &action);
+  AddRunCommand(app, &action);
   AddStoreCommand(app, &action);
-  //TMP AddDatasetCommand(app, &action);
+  AddDatasetCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -31,6 +31,11 @@ Result<std::vector<s3::Profile>> LoadOrCreateCredentials(const std::string& path
 Result<s3::Credentials> PickProfile(const std::vector<s3::Profile>& profiles, const std::string& name,
                                     const std::string& path);
 
+// Credentials for a client: --credentials FILE's `profile`; without a file,
+// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then AWS_SHARED_CREDENTIALS_FILE or
+// ~/.aws/credentials, as the AWS tools look them up.
+Result<s3::Credentials> ResolveCredentials(const std::string& file, const std::string& profile);
+
 // Blocks SIGINT and SIGTERM in this thread and the threads it starts later;
 // call before starting servers. WaitForStopSignal() then returns the signal.
 void BlockStopSignals();

@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "http/parser.h"
 
 namespace faasnet::http {
 
@@ -28,35 +29,11 @@ using asio::use_awaitable;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
-using Parser = bhttp::request_parser<bhttp::buffer_body>;
 
 namespace {
 
 constexpr size_t kDrainLimit = 1 << 20;      // unread bodies up to this are drained for keep-alive
 constexpr size_t kMaxSendfileChunk = 8 << 20;  // one sendfile call at most
-
-Request ToRequest(const Parser& p) {
-  const auto& m = p.get();
-  Request r;
-  r.method = std::string(m.method_string());
-  r.target = std::string(m.target());
-  r.version = static_cast<int>(m.version());
-  r.headers.reserve(16);
-  for (const auto& f : m) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-  if (p.content_length()) r.content_length = *p.content_length();
-  r.chunked = p.chunked();
-  r.keep_alive = p.keep_alive();
-  auto expect = m[bhttp::field::expect];
-  r.expect_continue = EqualsIgnoreCase(Trim(std::string_view(expect.data(), expect.size())), "100-continue");
-  return r;
-}
-
-void ConfigureParser(Parser& p, size_t max_header_bytes) {
-  p.header_limit(static_cast<std::uint32_t>(max_header_bytes));
-  // Not boost::none: Beast 1.74 compares the length with the optional, and
-  // every length is "greater" than none. Sizes are checked by the handlers.
-  p.body_limit(std::numeric_limits<std::uint64_t>::max());
-}
 
 Result<tcp::endpoint> ParseEndpoint(std::string_view address) {
   std::string host;
@@ -562,17 +539,5 @@ void Server::Stop(std::chrono::milliseconds grace) {
 
 size_t Server::open_connections() const { return impl_->connections.load(); }
 size_t Server::active_requests() const { return impl_->active.load(); }
-
-Result<Request> ParseRequestHead(std::string_view bytes, size_t max_header_bytes) {
-  Parser p;
-  ConfigureParser(p, max_header_bytes);
-  p.eager(false);
-  error_code ec;
-  size_t used = p.put(asio::buffer(bytes.data(), bytes.size()), ec);
-  (void)used;
-  if (ec && ec != bhttp::error::need_buffer) return Status::InvalidArgument("parse request head: " + ec.message());
-  if (!p.is_header_done()) return Status::InvalidArgument("parse request head: incomplete head");
-  return ToRequest(p);
-}
 
 }  // namespace faasnet::http

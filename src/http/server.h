@@ -113,10 +113,6 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// Parses one request head from `bytes` with the server's own parser and
-// conversion (for tests and fuzzing). Fails on malformed or oversized heads.
-Result<Request> ParseRequestHead(std::string_view bytes, size_t max_header_bytes = 64 * 1024);
-
 }  // namespace faasnet::http
 
 #endif  // FAASNET_HTTP_SERVER_H_
