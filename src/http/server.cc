@@ -525,16 +525,30 @@ void Server::Stop(std::chrono::milliseconds grace) {
   while (impl_->active.load() > 0 && Clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  spdlog::debug("http: stopping, {} request(s) in flight, {} connection(s)", impl_->active.load(),
+                impl_->connections.load());
+  std::vector<std::shared_ptr<Connection>> open;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     for (auto& [ptr, weak] : impl_->live) {
-      if (auto c = weak.lock()) asio::post(c->executor(), [c] { c->Close(); });
+      if (auto c = weak.lock()) open.push_back(std::move(c));
     }
   }
+  // Posted outside the lock: the last reference may be dropped here, and a
+  // connection's destructor takes the lock to unregister.
+  for (auto& c : open) asio::post(c->executor(), [c] { c->Close(); });
+  open.clear();
+  // Let the closes run, so peers see the connection end now, not at destruction.
+  auto close_until = Clock::now() + std::chrono::seconds(2);
+  while (impl_->connections.load() > 0 && Clock::now() < close_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  spdlog::debug("http: {} connection(s) left at stop", impl_->connections.load());
   impl_->work.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  spdlog::debug("http: stopped");
 }
 
 size_t Server::open_connections() const { return impl_->connections.load(); }

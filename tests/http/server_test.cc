@@ -1,0 +1,170 @@
+// The server over real loopback sockets: keep-alive, streamed bodies,
+// 100-continue, file responses, pacing, stop with connections open.
+#include "http/server.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace faasnet::http {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// A blocking client for one connection.
+class Client {
+ public:
+  explicit Client(const std::string& hostport) : socket_(ioc_) {
+    auto colon = hostport.rfind(':');
+    socket_.connect(tcp::endpoint(asio::ip::make_address(hostport.substr(0, colon)),
+                                  static_cast<unsigned short>(std::stoi(hostport.substr(colon + 1)))));
+  }
+  void Send(const std::string& s) { asio::write(socket_, asio::buffer(s)); }
+  // Reads one response; returns status and body (Content-Length framing).
+  std::pair<int, std::string> Read() {
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) Fill();
+    std::string head = buf_.substr(0, end);
+    buf_.erase(0, end + 4);
+    int status = std::stoi(head.substr(9, 3));
+    size_t len = 0;
+    auto pos = head.find("Content-Length: ");
+    if (pos != std::string::npos) len = std::stoul(head.substr(pos + 16));
+    while (buf_.size() < len) Fill();
+    std::string body = buf_.substr(0, len);
+    buf_.erase(0, len);
+    return {status, body};
+  }
+  bool Closed() {
+    boost::system::error_code ec;
+    char c;
+    size_t n = socket_.read_some(asio::buffer(&c, 1), ec);
+    return n == 0 && ec;
+  }
+
+ private:
+  void Fill() {
+    char tmp[65536];
+    size_t n = socket_.read_some(asio::buffer(tmp));
+    buf_.append(tmp, n);
+  }
+  asio::io_context ioc_;
+  tcp::socket socket_;
+  std::string buf_;
+};
+
+asio::awaitable<void> Echo(Exchange& ex) {
+  const Request& req = ex.request();
+  Response r;
+  if (req.RawPath() == "/file") {
+    char path[] = "/tmp/faasnet-http-test-XXXXXX";
+    int fd = mkstemp(path);
+    std::string data(3'000'000, 'f');
+    data += "END";
+    EXPECT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+    ::unlink(path);
+    if (auto rate = req.Header("X-Rate")) ex.SetRateLimit(std::stoull(std::string(*rate)));
+    co_await ex.RespondFile(std::move(r), fd, 1, data.size() - 1);
+    ::close(fd);
+    co_return;
+  }
+  if (req.RawPath() == "/refuse") {  // answers without reading the body
+    r.status = 403;
+    co_await ex.Respond(std::move(r));
+    co_return;
+  }
+  std::string body;
+  char buf[1000];
+  for (;;) {
+    auto n = co_await ex.ReadBody(buf, sizeof buf);
+    if (!n.ok() || *n == 0) break;
+    body.append(buf, *n);
+  }
+  r.body = req.method + " " + req.target + " " + body;
+  co_await ex.Respond(std::move(r));
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<Server>(ServerOptions{}, Echo);
+    auto a = server_->Listen("127.0.0.1:0");
+    ASSERT_TRUE(a.ok());
+    addr_ = *a;
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  std::unique_ptr<Server> server_;
+  std::string addr_;
+};
+
+TEST_F(ServerTest, KeepAliveAndBodies) {
+  Client c(addr_);
+  for (int i = 0; i < 5; ++i) {
+    c.Send("PUT /k" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
+    auto [status, body] = c.Read();
+    EXPECT_EQ(status, 200);
+    EXPECT_EQ(body, "PUT /k" + std::to_string(i) + " hello");
+  }
+  c.Send("POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n");
+  EXPECT_EQ(c.Read().second, "POST /c abcdefg");
+  std::string big(250'000, 'x');
+  c.Send("PUT /big HTTP/1.1\r\nHost: h\r\nContent-Length: 250000\r\n\r\n" + big);
+  EXPECT_EQ(c.Read().second, "PUT /big " + big);
+}
+
+TEST_F(ServerTest, ExpectContinueOnlyWhenTheHandlerReads) {
+  Client c(addr_);
+  c.Send("PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(c.Read().first, 100);
+  c.Send("abc");
+  EXPECT_EQ(c.Read().second, "PUT /x abc");
+  // Refused before reading: no 100, an answer, and the connection closes (the body never came).
+  Client d(addr_);
+  d.Send("PUT /refuse HTTP/1.1\r\nHost: h\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(d.Read().first, 403);
+  EXPECT_TRUE(d.Closed());
+}
+
+TEST_F(ServerTest, FileResponsesWithOffsetAndPacing) {
+  Client c(addr_);
+  c.Send("GET /file HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto [status, body] = c.Read();
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body.size(), 3'000'002u);
+  EXPECT_EQ(body.substr(body.size() - 3), "END");
+  // 3 MB at 20 MB/s cannot arrive in less than ~0.15 s (pacing is a lower bound).
+  auto t0 = std::chrono::steady_clock::now();
+  c.Send("GET /file HTTP/1.1\r\nHost: h\r\nX-Rate: 20000000\r\n\r\n");
+  EXPECT_EQ(c.Read().second.size(), 3'000'002u);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GE(s, 0.14);
+}
+
+TEST_F(ServerTest, MalformedHeadGets400AndServerGoesOn) {
+  Client c(addr_);
+  c.Send("BROKEN\r\n\r\n");
+  EXPECT_EQ(c.Read().first, 400);
+  Client d(addr_);
+  d.Send("GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(d.Read().first, 200);
+}
+
+TEST_F(ServerTest, StopClosesIdleConnections) {
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 50; ++i) idle.push_back(std::make_unique<Client>(addr_));
+  for (int i = 0; i < 100 && server_->open_connections() < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->open_connections(), 50u);
+  server_->Stop(std::chrono::milliseconds(100));
+  EXPECT_TRUE(idle[0]->Closed());
+}
+
+}  // namespace
+}  // namespace faasnet::http
