@@ -29,6 +29,7 @@ struct Request {
   bool expect_continue = false;  // Expect: 100-continue
   bool keep_alive = true;
   std::string remote;  // "127.0.0.1:54321"
+  std::string local;   // the address the connection came in on, "10.7.0.1:9001"
 
   // The target up to '?' (still percent-encoded) and after it ("" if none).
   std::string_view RawPath() const;

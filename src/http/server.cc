@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <map>
 #include <unordered_map>
 
 #include "base/log.h"
@@ -75,7 +77,9 @@ std::string EndpointString(const tcp::endpoint& ep) {
 struct Server::Impl {
   Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
 
-  awaitable<void> AcceptLoop(tcp::acceptor* acceptor);
+  awaitable<void> AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor);
+  // Registers a bound acceptor; starts accepting at once when running.
+  std::string AddAcceptor(std::shared_ptr<tcp::acceptor> acceptor);
   void Register(const std::shared_ptr<Connection>& c);
   void Unregister(Connection* c);
 
@@ -91,7 +95,8 @@ struct Server::Impl {
   // whose destructors still touch `connections` and `live`.
   asio::io_context ioc;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::mutex acceptors_mu;
+  std::map<std::string, std::shared_ptr<tcp::acceptor>> acceptors;  // by bound address; guarded by acceptors_mu
   std::vector<std::thread> threads;
 };
 
@@ -103,6 +108,8 @@ class Connection {
     error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = EndpointString(ep);
+    auto lep = socket_.local_endpoint(ec);
+    if (!ec) local_ = EndpointString(lep);
     ++server_->connections;
   }
   ~Connection() {
@@ -150,6 +157,7 @@ class Connection {
   tcp::socket socket_;
   asio::steady_timer timer_;
   std::string remote_;
+  std::string local_;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   Request request_;
@@ -239,6 +247,7 @@ awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
     }
     request_ = ToRequest(*parser_);
     request_.remote = remote_;
+    request_.local = local_;
     mode_ = request_.chunked ? BodyMode::kChunked
                              : (request_.content_length.value_or(0) > 0 ? BodyMode::kLength : BodyMode::kNone);
     remaining_ = mode_ == BodyMode::kLength ? *request_.content_length : 0;
@@ -438,7 +447,16 @@ void Server::Impl::Unregister(Connection* c) {
   live.erase(c);
 }
 
-awaitable<void> Server::Impl::AcceptLoop(tcp::acceptor* acceptor) {
+std::string Server::Impl::AddAcceptor(std::shared_ptr<tcp::acceptor> acceptor) {
+  error_code ec;
+  std::string bound = EndpointString(acceptor->local_endpoint(ec));
+  std::lock_guard<std::mutex> lock(acceptors_mu);
+  acceptors[bound] = acceptor;
+  if (started && !stopped) asio::co_spawn(ioc, AcceptLoop(std::move(acceptor)), asio::detached);
+  return bound;
+}
+
+awaitable<void> Server::Impl::AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor) {
   for (;;) {
     tcp::socket socket(asio::make_strand(ioc));
     error_code ec;
@@ -472,41 +490,59 @@ Server::~Server() { Stop(std::chrono::milliseconds(0)); }
 
 Result<std::string> Server::Listen(std::string_view address) {
   ASSIGN_OR_RETURN(tcp::endpoint ep, ParseEndpoint(address));
-  auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  auto acceptor = std::make_shared<tcp::acceptor>(impl_->ioc);
   error_code ec;
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor->bind(ep, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::Unavailable("listen on " + std::string(address) + ": " + ec.message());
-  std::string bound = EndpointString(acceptor->local_endpoint());
-  impl_->acceptors.push_back(std::move(acceptor));
-  return bound;
+  return impl_->AddAcceptor(std::move(acceptor));
 }
 
-Status Server::ListenFd(int fd) {
+Result<std::string> Server::ListenFd(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
-    return Status::FromErrno(errno, "getsockname of listening fd", std::to_string(fd));
+    int err = errno;
+    ::close(fd);
+    return Status::FromErrno(err, "getsockname of listening fd", std::to_string(fd));
   }
-  auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  auto acceptor = std::make_shared<tcp::acceptor>(impl_->ioc);
   error_code ec;
   acceptor->assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
-  if (ec) return Status::InvalidArgument("adopt listening fd " + std::to_string(fd) + ": " + ec.message());
-  impl_->acceptors.push_back(std::move(acceptor));
-  return Status::Ok();
+  if (ec) {
+    ::close(fd);
+    return Status::InvalidArgument("adopt listening fd " + std::to_string(fd) + ": " + ec.message());
+  }
+  return impl_->AddAcceptor(std::move(acceptor));
+}
+
+void Server::RemoveListener(const std::string& bound_address) {
+  std::shared_ptr<tcp::acceptor> a;
+  {
+    std::lock_guard<std::mutex> lock(impl_->acceptors_mu);
+    auto it = impl_->acceptors.find(bound_address);
+    if (it == impl_->acceptors.end()) return;
+    a = std::move(it->second);
+    impl_->acceptors.erase(it);
+  }
+  // Closed on the context (acceptors are not thread-safe); the accept loop ends.
+  asio::post(impl_->ioc, [a] {
+    error_code ec;
+    a->close(ec);
+  });
 }
 
 Status Server::Start() {
   if (impl_->started) return Status::FailedPrecondition("server already started");
-  if (impl_->acceptors.empty()) return Status::FailedPrecondition("server has no listening address");
   // sendfile(2) has no MSG_NOSIGNAL: a peer that goes away must not kill us.
   std::signal(SIGPIPE, SIG_IGN);
-  impl_->started = true;
   impl_->work.emplace(impl_->ioc.get_executor());
-  for (auto& a : impl_->acceptors) {
-    asio::co_spawn(impl_->ioc, impl_->AcceptLoop(a.get()), asio::detached);
+  {
+    std::lock_guard<std::mutex> lock(impl_->acceptors_mu);
+    impl_->started = true;
+    for (auto& [addr, a] : impl_->acceptors) asio::co_spawn(impl_->ioc, impl_->AcceptLoop(a), asio::detached);
   }
   int n = std::max(1, impl_->options.threads);
   for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
@@ -514,12 +550,16 @@ Status Server::Start() {
 }
 
 void Server::Stop(std::chrono::milliseconds grace) {
-  if (impl_->stopped) return;
-  impl_->stopped = true;
-  if (!impl_->started) return;
+  {
+    std::lock_guard<std::mutex> lock(impl_->acceptors_mu);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+    if (!impl_->started) return;
+  }
   asio::post(impl_->ioc, [this] {
     error_code ec;
-    for (auto& a : impl_->acceptors) a->close(ec);
+    std::lock_guard<std::mutex> lock(impl_->acceptors_mu);
+    for (auto& [addr, a] : impl_->acceptors) a->close(ec);
   });
   auto until = Clock::now() + grace;
   while (impl_->active.load() > 0 && Clock::now() < until) {

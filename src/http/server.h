@@ -91,13 +91,18 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens on "HOST:PORT" (port 0 picks a free one). May be called
-  // several times before Start. Returns the bound "HOST:PORT".
+  // Binds and listens on "HOST:PORT" (port 0 picks a free one). Before or
+  // after Start (then it accepts at once). Returns the bound "HOST:PORT".
   Result<std::string> Listen(std::string_view address);
   // Adopts an already bound and listening TCP socket (e.g. one opened in
-  // another network namespace). Takes ownership of `fd`.
-  Status ListenFd(int fd);
-  // Starts accepting on every listener with options.threads threads.
+  // another network namespace). Takes ownership of `fd` (closed on failure).
+  // Returns its bound "HOST:PORT".
+  Result<std::string> ListenFd(int fd);
+  // Stops accepting on a listener added by Listen/ListenFd (connections
+  // already accepted go on). No-op for an unknown address.
+  void RemoveListener(const std::string& bound_address);
+  // Starts accepting on every listener with options.threads threads. Needs no
+  // listener yet: they may all be added later.
   Status Start();
   // Stops accepting, lets requests in flight finish for up to `grace`, then
   // closes every connection and joins the threads. Idempotent.
