@@ -241,7 +241,8 @@ def main():
         s.add_argument("--keys", type=int, default=100)
         s.add_argument("--method", choices=("GET", "PUT"), default="GET")
         s.add_argument("--body-size", type=int, default=1000)
-        s.add_argument("--max-requests", type=int, default=1_000_000)
+        s.add_argument("--max-requests", type=int, default=1_000_000,
+                       help="wrk-script: per wrk thread; load: in all")
         if name == "wrk-script":
             s.add_argument("--out", required=True)
         if name == "load":

@@ -7,46 +7,55 @@
 # What it does
 #   Starts, on 127.0.0.1 only, nginx (own config in a temp dir: worker_processes 2, sendfile on,
 #   tcp_nopush on, keepalive_requests 100000, access_log off, runs as root) and `faasnet store serve`
-#   (--access-log none; a second store instance with --etag md5 for the PUT comparison). Both serve the
-#   same OBJECTS x SIZE_MB objects (default 100 x 10 MB = 1 GB, MB = 10^6 bytes) from the same temp dir:
-#   plain files for nginx, uploaded once through the store's PUT (which is itself measured).
-#   Client: curl (keep-alive: one curl process fetches every URL of a pass; --parallel for 16 conns),
-#   SigV4 via curl --aws-sigv4; wrk (from Debian, installed if missing; else bench/store_s3.py) with
-#   pre-signed requests for the 1 KB objects; bench/store_s3.py for the 1000 idle connections.
+#   (--access-log none), plus two short-lived store instances for comparison (--etag md5 and
+#   --no-fsync). They serve the same OBJECTS x SIZE_MB objects (default 100 x 10 MB = 1 GB, MB = 10^6
+#   bytes) from the same temp dir: plain files for nginx, uploaded through the store's PUT (measured).
+#   Clients: curl for the large objects (keep-alive: one curl process fetches every URL of a pass;
+#   --parallel --parallel-max 16 for 16 connections; SigV4 by curl --aws-sigv4); wrk (from Debian,
+#   installed if missing; else bench/store_s3.py load) replaying pre-signed requests for the 1 KB
+#   objects (nginx gets the same request bytes and ignores the signature); bench/store_s3.py idle for
+#   the idle connections.
 #
-# Figures (one line each; ROUNDS rounds, store and nginx alternating so that background load hits both)
+# Figures (one line each; store and nginx passes alternate so that background load hits both)
+#   PUT 1 conn                 store CPU-s per GB uploaded with the default settings (fsync on, etag
+#                              fast; target <= 0.6; s3rver 6.4); also --etag md5 and --no-fsync (no
+#                              target: MD5 alone costs ~1.5 CPU-s/GB; no-fsync shows what fsync costs)
 #   GET 1 conn / GET 16 conns  store CPU-s per GB moved (target <= 0.25; nginx measured 0.17-0.22,
 #                              s3rver 3.3) and throughput store/nginx (target >= 0.9)
-#   PUT 1 conn                 store CPU-s per GB uploaded, default settings (fsync on, etag fast;
-#                              target <= 0.6; s3rver 6.4) and with --etag md5 (no target: MD5 itself
-#                              costs ~1.5 CPU-s/GB)
 #   1 KB objects, 64 conns     store GET and PUT ops/s beside nginx GET ops/s, and server CPU us/op
-#                              (no target; on 2 vCPUs the client takes a share of the same CPUs)
-#   1000 idle conns            1000 keep-alive connections (each made one signed GET) held open while
-#                              the 16-connection GET pass runs, then each makes one more GET:
+#                              (no target)
+#   IDLE_CONNS idle conns      1000 keep-alive connections (each made one signed GET first) held open
+#                              while the 16-connection GET passes run; then each makes one more GET:
 #                              errors (target 0) and the GET throughput meanwhile
-#   The last line counts the figures that met their targets.
+#   The last line counts the figures that met their targets (6 targets).
 #
 # How to read them
-#   CPU-s/GB = (utime+stime) of the server process (all its threads; nginx: master + workers) during a
-#   pass / GB moved; summed over the rounds (clock ticks are 10 ms, so sums are steadier than rounds).
-#   MB/s and ops/s = wall clock, median over the rounds. The client runs on the same 2 vCPUs, so
-#   throughput is a client+server figure; the CPU-s/GB and us/op are the server's own cost.
-#   Other work on the machine shows up mostly in throughput: the load average is printed at the start
-#   and end. PUT figures depend on the disk (fdatasync costs CPU in this VM: the block-layer work of a
-#   sync write is charged to the writer).
+#   CPU-s/GB = (utime+stime) of the server process (all its threads; nginx: master + workers) during
+#   the passes / GB moved, summed over the rounds (ticks are 10 ms: sums are steadier than rounds).
+#   MB/s and ops/s = wall clock, median over the rounds. Client and servers share the 2 vCPUs, so
+#   throughput is a client+server figure; CPU-s/GB and us/op are the server's own cost -- but on
+#   loopback the kernel charges TCP receive/ACK work to whichever task runs the softirq, so a server's
+#   CPU-s/GB moves with CPU placement (same CPU as curl: ~0.1; different CPUs: ~0.3). PIN=1 pins the
+#   servers to CPU 0 and the clients to the other CPUs, which makes the figures steadier.
+#   Other work on the machine (builds) shows up in both: the load average is printed at the start and
+#   end. PUT figures depend on the disk: fdatasync's block-layer work is charged to the writer, and on
+#   this VM's ext4 creating a file (inode allocation) costs 0.3-0.7 ms of system CPU, which dominates
+#   the 1 KB PUT.
 #
 # Options (environment variables)
 #   OBJECTS=100 SIZE_MB=10   large object set (MB = 10^6 bytes)
-#   ROUNDS=3                 rounds per figure (store and nginx alternate)
+#   ROUNDS=5                 rounds of the large-object figures (store and nginx alternate)
 #   GET_REPEAT=2             times each GET pass fetches the whole object set
+#   SMALL_ROUNDS=3           rounds of the 1 KB figures
 #   SMALL_SECONDS=3          duration of one 1 KB load run (each run is also capped at 2,000,000 requests)
 #   IDLE_CONNS=1000          idle keep-alive connections in the last figure
 #   STORE_THREADS=           --threads for the store (empty: the store's default)
+#   PIN=0                    1: servers on CPU 0, clients on CPUs 1..N-1 (needs >= 2 CPUs)
+#   LOADGEN=wrk              load generator of the 1 KB figures: wrk, or python (bench/store_s3.py load)
 #   FAASNET=build/faasnet    the binary
-#   DIAG=1                   also run `strace -c -f` on the store for 2 s during a 1 KB GET run and a
-#                            PUT pass and print the syscall summary (slows those runs; figures still
-#                            come from the unstraced runs)
+#   DIAG=1                   also run `strace -c -f` on the store for 2 s during a PUT pass, a 1-conn
+#                            GET pass and a 1 KB GET run, and print the syscall summaries (extra
+#                            runs; the figures come from the runs without strace)
 #   TMPDIR                   where the temp dir goes (needs ~ 4 x OBJECTS x SIZE_MB free)
 #   MAX_SECONDS=600          hard bound on the whole run (a watchdog ends the script)
 #
@@ -58,7 +67,9 @@ FAASNET=${FAASNET:-$ROOT/build/faasnet}
 HELPER=$ROOT/bench/store_s3.py
 OBJECTS=${OBJECTS:-100}
 SIZE_MB=${SIZE_MB:-10}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
+SMALL_ROUNDS=${SMALL_ROUNDS:-3}
+PIN=${PIN:-0}
 GET_REPEAT=${GET_REPEAT:-2}
 SMALL_SECONDS=${SMALL_SECONDS:-3}
 IDLE_CONNS=${IDLE_CONNS:-1000}
@@ -97,11 +108,21 @@ if [[ ! -x $NGINX ]]; then
   apt_install nginx-light || apt_install nginx || die "cannot install nginx"
   NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 fi
-if ! command -v wrk >/dev/null; then
+LOADGEN=${LOADGEN:-wrk}
+if [[ $LOADGEN == wrk ]] && ! command -v wrk >/dev/null; then
   note "installing wrk from Debian"
   apt_install wrk || note "wrk not installable: the 1 KB figures use bench/store_s3.py (asyncio) instead"
 fi
-HAVE_WRK=0; command -v wrk >/dev/null && HAVE_WRK=1
+HAVE_WRK=0; [[ $LOADGEN == wrk ]] && command -v wrk >/dev/null && HAVE_WRK=1
+
+# ---- CPU placement (PIN=1): taskset execs the command, so $! stays the server's own PID ----
+SRV=() CLI=()
+if [[ $PIN == 1 ]]; then
+  command -v taskset >/dev/null || die "PIN=1 needs taskset (util-linux)"
+  (($(nproc) >= 2)) || die "PIN=1 needs at least 2 CPUs"
+  SRV=(taskset -c 0)
+  CLI=(taskset -c "1-$(($(nproc) - 1))")
+fi
 
 # ---- limits, temp dir, cleanup ----
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -111,16 +132,21 @@ FDS=$(ulimit -n)
 T=$(mktemp -d "${TMPDIR:-/tmp}/store_vs_nginx.XXXXXX")
 PIDS=()
 WATCHDOG=
+ours() {  # ours PID: true while PID is still a child of this shell (never signal a recycled PID)
+  local st
+  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  st=${st##*) }
+  [[ ${st#* } == "$$ "* ]]
+}
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}" $WATCHDOG; do ours "$p" && kill -TERM "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
+    for _ in $(seq 50); do ours "$p" || break; sleep 0.1; done
+    ours "$p" && kill -KILL "$p" 2>/dev/null
   done
-  [[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null || true
   rm -rf "$T"
   exit $rc
 }
@@ -183,11 +209,12 @@ printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$ACCES
 SIGN=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "$ACCESS:$SECRET" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
 
 # ---- servers ----
+STORE_PID_main='' STORE_URL_main='' STORE_PID_md5='' STORE_URL_md5='' STORE_PID_nofsync='' STORE_URL_nofsync=''
 start_store() {  # start_store NAME DATA [ARGS...]: sets STORE_PID_<NAME>, STORE_URL_<NAME>
   local name=$1 data=$2; shift 2
   local extra=()
   [[ -n $STORE_THREADS ]] && extra=(--threads "$STORE_THREADS")
-  "$FAASNET" store serve --data "$data" --listen 127.0.0.1:0 --credentials "$T/credentials" \
+  "${SRV[@]}" "$FAASNET" store serve --data "$data" --listen 127.0.0.1:0 --credentials "$T/credentials" \
     --access-log none "${extra[@]}" "$@" 2>"$T/$name.err" &
   local pid=$!
   PIDS+=("$pid")
@@ -209,8 +236,8 @@ start_store() {  # start_store NAME DATA [ARGS...]: sets STORE_PID_<NAME>, STORE
 start_nginx() {
   local user_line=
   [[ $(id -u) == 0 ]] && user_line="user root;"
-  local try code
-  for try in 1 2 3 4 5; do
+  local code
+  for _ in 1 2 3 4 5; do
     NGINX_PORT=$(free_port)
     cat >"$T/nginx/nginx.conf" <<EOF
 $user_line
@@ -237,7 +264,7 @@ http {
   }
 }
 EOF
-    "$NGINX" -p "$T/nginx/" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf" &
+    "${SRV[@]}" "$NGINX" -p "$T/nginx/" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf" &
     NGINX_PID=$!
     PIDS+=("$NGINX_PID")
     NGINX_URL=http://127.0.0.1:$NGINX_PORT
@@ -253,7 +280,7 @@ EOF
   done
   [[ $code == 200 ]] || die "nginx did not start: $(tail -5 "$T/nginx/error.log" 2>/dev/null)"
   sleep 0.2
-  NGINX_PIDS=("$NGINX_PID" $(pgrep -P "$NGINX_PID" | tr '\n' ' '))
+  mapfile -t NGINX_PIDS < <(echo "$NGINX_PID"; pgrep -P "$NGINX_PID")
   ((${#NGINX_PIDS[@]} >= 2)) || die "nginx has no worker processes"
 }
 
@@ -263,7 +290,7 @@ start_store md5 "$T/store-md5" --etag md5
 start_store nofsync "$T/store-nofsync" --no-fsync
 note "nginx $("$NGINX" -v 2>&1 | sed 's/.*: //') at $NGINX_URL (pids ${NGINX_PIDS[*]}); store at $STORE_URL_main" \
   "(pid $STORE_PID_main); --etag md5 store pid $STORE_PID_md5, --no-fsync store pid $STORE_PID_nofsync"
-note "CPUs $(nproc), fd limit $FDS, load average at start $(loadavg)$(
+note "CPUs $(nproc)$( [[ $PIN == 1 ]] && echo " (servers pinned to CPU 0, clients to the rest)"), fd limit $FDS, load average at start $(loadavg)$(
   awk '$1 > 1.5 {print " (busy: other work is running, throughput figures will be noisy)"}' /proc/loadavg)"
 
 # Curl config files: one URL (and file) per line pair, for a whole pass in one curl process.
@@ -299,7 +326,7 @@ run_pass() {
   [[ $server == nginx ]] || args+=("${SIGN[@]}")
   local c0 c1 t0 t1
   c0=$(ticks "$@"); t0=$(now)
-  timeout 240 curl "${args[@]}" -w "$wfmt" -K "$cfg" >"$T/pass.out" 2>"$T/pass.err" || true
+  timeout 240 "${CLI[@]}" curl "${args[@]}" -w "$wfmt" -K "$cfg" >"$T/pass.out" 2>"$T/pass.err" || true
   t1=$(now); c1=$(ticks "$@")
   P_TICKS=$((c1 - c0))
   P_SECONDS=$(calc %.6f "$t1 - $t0")
@@ -309,6 +336,17 @@ run_pass() {
   P_ERRORS=$((P_ERRORS + want - $(wc -l <"$T/pass.out")))
   ((P_BYTES > 0)) || die "a $kind pass against $cfg moved nothing: $(head -c 400 "$T/pass.err") $(head -3 "$T/pass.out")"
 }
+
+# diag_start NAME: strace -c -f of the main store for 2 s, starting 0.3 s from now (DIAG=1 only).
+diag_start() {
+  DIAG_PID=
+  [[ $DIAG == 1 ]] || return 0
+  command -v strace >/dev/null || { note "DIAG=1: strace missing"; return 0; }
+  (sleep 0.3; timeout -s INT 2 strace -c -f -p "$STORE_PID_main" -o "$T/strace-$1.txt") >/dev/null 2>&1 &
+  DIAG_PID=$!
+  PIDS+=("$DIAG_PID")
+}
+diag_wait() { [[ -z $DIAG_PID ]] || wait "$DIAG_PID" || true; }
 
 MET=0
 TARGETS=0
@@ -334,10 +372,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   done
 done
 if [[ $DIAG == 1 ]]; then
-  (sleep 0.3; timeout -s INT 2 strace -c -f -p "$STORE_PID_main" -o "$T/strace-put.txt") 2>/dev/null &
-  sp=$!
-  run_pass put store "$T/put-main.cfg" "$STORE_PID_main"
-  wait "$sp" || true
+  diag_start put; run_pass put store "$T/put-main.cfg" "$STORE_PID_main"; diag_wait
 fi
 stop_store() {  # stop_store NAME: stops an extra instance and frees its disk space
   local pid_var=STORE_PID_$1
@@ -391,6 +426,9 @@ get_figure() {
   G_RATE_STORE=$rate_st
 }
 get_figure get1 "GET 1 conn"
+if [[ $DIAG == 1 ]]; then
+  diag_start get1; run_pass get1 store "$T/get-store.cfg" "$STORE_PID_main"; diag_wait
+fi
 get_figure get16 "GET 16 conns"
 RATE16_ALONE=$G_RATE_STORE
 
@@ -404,7 +442,7 @@ small_run() {
     python3 "$HELPER" wrk-script --endpoint "$url" "${creds[@]}" --bucket "$BUCKET" --prefix "$prefix" \
       --keys "$keys" --method "$method" --body-size "$SMALL_BYTES" --max-requests 1000000 --out "$T/small.lua"
     c0=$(ticks "$@")
-    timeout $((SMALL_SECONDS + 30)) wrk -t2 -c64 -d"${SMALL_SECONDS}s" --timeout 5s -s "$T/small.lua" "$url/" \
+    timeout $((SMALL_SECONDS + 30)) "${CLI[@]}" wrk -t2 -c64 -d"${SMALL_SECONDS}s" --timeout 5s -s "$T/small.lua" "$url/" \
       >"$T/wrk.out" 2>&1 || true
     c1=$(ticks "$@")
     n=$(awk '/requests in/ {print $1}' "$T/wrk.out")
@@ -417,7 +455,7 @@ small_run() {
     S_OPS=$(calc %.0f "($n - $S_ERRORS) / $secs")
   else
     c0=$(ticks "$@")
-    timeout $((SMALL_SECONDS + 30)) python3 "$HELPER" load --endpoint "$url" "${creds[@]}" --bucket "$BUCKET" \
+    timeout $((SMALL_SECONDS + 30)) "${CLI[@]}" python3 "$HELPER" load --endpoint "$url" "${creds[@]}" --bucket "$BUCKET" \
       --prefix "$prefix" --keys "$keys" --method "$method" --body-size "$SMALL_BYTES" --conns 64 \
       --seconds "$SMALL_SECONDS" --max-requests 2000000 >"$T/load.out" || true
     c1=$(ticks "$@")
@@ -430,7 +468,7 @@ small_run() {
   S_US=$(calc %.1f "($c1 - $c0) / $TICK / $n * 1e6")
 }
 sg_ops="" sg_us="" sg_err=0 ng_ops="" ng_us="" ng_err=0 sp_ops="" sp_us="" sp_err=0 sn_ops="" sn_us="" sn_err=0
-for ((r = 1; r <= ROUNDS; r++)); do
+for ((r = 1; r <= SMALL_ROUNDS; r++)); do
   small_run GET "$STORE_URL_main" small/ "$SMALL_KEYS" "$STORE_PID_main"
   sg_ops+=" $S_OPS"; sg_us+=" $S_US"; sg_err=$((sg_err + S_ERRORS))
   small_run GET "$NGINX_URL" small/ "$SMALL_KEYS" "${NGINX_PIDS[@]}"
@@ -449,16 +487,13 @@ printf '1 KB PUT 64 conns: store %.0f ops/s (fsync on, no target); server CPU %.
   "$m_sp" "$(echo "$sp_us" | median)" "$sp_err" "$client"
 printf '1 KB PUT 64 conns: store %.0f ops/s (--no-fsync, no target); server CPU %.1f us/op; errors %d [%s]\n' \
   "$(echo "$sn_ops" | median)" "$(echo "$sn_us" | median)" "$sn_err" "$client"
-if [[ $DIAG == 1 ]] && ((HAVE_WRK)); then
-  (sleep 0.5; timeout -s INT 2 strace -c -f -p "$STORE_PID_main" -o "$T/strace-small.txt") 2>/dev/null &
-  sp=$!
-  small_run GET "$STORE_URL_main" small/ "$SMALL_KEYS" "$STORE_PID_main"
-  wait "$sp" || true
+if [[ $DIAG == 1 ]]; then
+  diag_start small-get; small_run GET "$STORE_URL_main" small/ "$SMALL_KEYS" "$STORE_PID_main"; diag_wait
 fi
 
 # ---- 1000 idle keep-alive connections while 16 connections transfer ----
 rm -f "$T/idle.ready" "$T/idle.stop"
-timeout 300 python3 "$HELPER" idle --endpoint "$STORE_URL_main" --credentials "$T/credentials" --bucket "$BUCKET" \
+timeout 300 "${CLI[@]}" python3 "$HELPER" idle --endpoint "$STORE_URL_main" --credentials "$T/credentials" --bucket "$BUCKET" \
   --prefix small/ --keys "$SMALL_KEYS" --conns "$IDLE_CONNS" --ready-file "$T/idle.ready" --stop-file "$T/idle.stop" \
   --max-seconds 200 >"$T/idle.json" 2>"$T/idle.err" &
 IDLE_PID=$!
@@ -492,7 +527,7 @@ printf '%d idle conns + GET 16 conns: %d errors (target 0) [%s]; %d/%d idle conn
   "$(calc %.3f "$i_ticks / $TICK / ($i_bytes / 1e9)")" "$est_before" "$est_after" "$i_kinds"
 
 if [[ $DIAG == 1 ]]; then
-  for f in "$T/strace-put.txt" "$T/strace-small.txt"; do
+  for f in "$T/strace-put.txt" "$T/strace-get1.txt" "$T/strace-small-get.txt"; do
     [[ -s $f ]] || continue
     echo "--- strace -c -f of the store, 2 s of $(basename "$f" .txt | sed 's/strace-//') ---"
     head -20 "$f"
@@ -501,5 +536,5 @@ fi
 
 note "load average at end $(loadavg)"
 printf 'SUMMARY: %d/%d targets met' "$MET" "$TARGETS"
-if ((${#MISSED[@]})); then printf ' (missed: %s)' "$(IFS=','; echo "${MISSED[*]}" | sed 's/,/, /g')"; fi
+if ((${#MISSED[@]})); then printf ' (missed: %s)' "$(IFS=','; m="${MISSED[*]}"; echo "${m//,/, }")"; fi
 echo

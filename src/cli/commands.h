@@ -18,6 +18,7 @@ using Action = std::function<int()>;
 void AddStoreCommand(CLI::App& app, Action* action);
 void AddDatasetCommand(CLI::App& app, Action* action);
 void AddRunCommand(CLI::App& app, Action* action);
+void AddRegionCommand(CLI::App& app, Action* action);
 
 // Prints "faasnet: <message>" to stderr and returns the exit code for `st`.
 int Fail(const Status& st);

@@ -106,6 +106,7 @@ class Connection {
       : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {
     Arm(server_->options.idle_timeout);  // before the watchdog's first look
     error_code ec;
+    socket_.non_blocking(true, ec);  // once: sendfile(2) below must not block a worker
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = EndpointString(ep);
     auto lep = socket_.local_endpoint(ec);
@@ -403,7 +404,6 @@ awaitable<Status> Connection::RespondFile(Response r, int fd, uint64_t offset, u
   r.body.clear();
   Status st = co_await Respond(std::move(r));
   if (!st.ok() || request_.method == "HEAD") co_return st;
-  socket_.non_blocking(true);
   int sock = socket_.native_handle();
   off_t off = static_cast<off_t>(offset);
   uint64_t left = length;

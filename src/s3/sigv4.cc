@@ -1,5 +1,8 @@
 #include "s3/sigv4.h"
 
+#include <mutex>
+#include <unordered_map>
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -285,6 +288,34 @@ std::string SigningKey(std::string_view secret, std::string_view date8, std::str
   k = HmacSha256(k, service);
   return HmacSha256(k, kTerminator);
 }
+
+namespace {
+
+// The signing key changes once a day per user, region and service; deriving it
+// costs four HMACs (most of a small request's verification), so the verifier
+// keeps the few it needs. Bounded; cleared when full.
+std::string CachedSigningKey(std::string_view secret, std::string_view date8, std::string_view region,
+                             std::string_view service) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, std::string> cache;
+  std::string id;
+  id.append(secret).push_back('\0');
+  id.append(date8).push_back('\0');
+  id.append(region).push_back('\0');
+  id.append(service);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache.find(id);
+    if (it != cache.end()) return it->second;
+  }
+  std::string key = SigningKey(secret, date8, region, service);
+  std::lock_guard<std::mutex> lock(mu);
+  if (cache.size() >= 4096) cache.clear();
+  cache.emplace(std::move(id), key);
+  return key;
+}
+
+}  // namespace
 
 std::string SignatureHex(std::string_view signing_key, std::string_view string_to_sign) {
   return HexEncode(HmacSha256(signing_key, string_to_sign));
@@ -615,7 +646,7 @@ S3Result<VerifiedRequest> VerifyRequest(const RequestView& req, const SecretLook
   std::optional<std::string> secret = lookup ? lookup(c.access_key_id) : std::nullopt;
   if (!secret) return S3Error::InvalidAccessKeyId();
 
-  std::string key = SigningKey(*secret, c.date8, c.region, c.service);
+  std::string key = CachedSigningKey(*secret, c.date8, c.region, c.service);
   std::string scope = CredentialScope(c.date8, c.region, c.service);
   std::string_view exclude = c.kind == AuthKind::kPresigned ? "X-Amz-Signature" : "";
   std::string canonical = CanonicalRequest(req, c.signed_headers, c.payload_hash, options.double_encode_path, exclude);

@@ -38,6 +38,9 @@ struct ObjectMeta {
   std::map<std::string, std::string> checksums;
   int parts = 0;      // multipart part count; 0 for a single PUT
   std::string owner;  // access key id of the writer
+  // Not stored: the inode of the file holding this version, so a reader can
+  // tell that the file it opened is the one the index describes.
+  uint64_t inode = 0;
 };
 
 std::string MetaToJson(const ObjectMeta& m);

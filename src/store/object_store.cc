@@ -238,6 +238,8 @@ Status ObjectStore::LoadBucket(const std::string& name) {
         spdlog::warn("store: ignoring {}: its key hashes elsewhere", path);
         continue;
       }
+      struct stat st;
+      if (::fstat(fd, &st) == 0) meta->inode = static_cast<uint64_t>(st.st_ino);
       b->objects.emplace(meta->key, std::move(*meta));
     }
   }
@@ -360,6 +362,7 @@ S3Error ObjectStore::Seal(PendingFile* file, ObjectMeta* meta) {
   struct stat st;
   if (::fstat(file->fd(), &st) != 0) return InternalErrno(errno, "stat", file->path());
   meta->size = static_cast<uint64_t>(st.st_size);
+  meta->inode = static_cast<uint64_t>(st.st_ino);
   std::string trailer = EncodeTrailer(*meta, meta->size);
   if (::lseek(file->fd(), 0, SEEK_END) < 0) return InternalErrno(errno, "seek", file->path());
   S3Error e = file->Append(trailer.data(), trailer.size());
@@ -391,11 +394,14 @@ S3Result<ObjectMeta> ObjectStore::CommitObject(const std::string& bucket, std::u
 
 S3Result<OpenObject> ObjectStore::OpenForRead(const std::string& bucket, const std::string& key,
                                               const std::string& owner) const {
+  OpenObject o;
   {
     std::shared_lock lock(mu_);
     auto found = FindBucket(bucket, owner);
     if (!found.ok()) return found.error();
-    if (!(*found)->objects.count(key)) return S3Error::NoSuchKey();
+    auto it = (*found)->objects.find(key);
+    if (it == (*found)->objects.end()) return S3Error::NoSuchKey();
+    o.meta = it->second;
   }
   std::string path = ObjectPath(bucket, key);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -403,12 +409,16 @@ S3Result<OpenObject> ObjectStore::OpenForRead(const std::string& bucket, const s
     if (errno == ENOENT) return S3Error::NoSuchKey();  // deleted meanwhile
     return InternalErrno(errno, "open", path);
   }
-  OpenObject o;
   o.fd = FileDescriptor(fd);
+  // The index describes the file we opened unless a writer replaced it in
+  // between: then the file's own trailer is the truth.
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && o.meta.inode != 0 && static_cast<uint64_t>(st.st_ino) == o.meta.inode) return o;
   auto meta = ReadTrailer(fd, path);
   if (!meta.ok()) return Internal(meta.status());
   if (meta->key != key) return S3Error::NoSuchKey();
   o.meta = std::move(*meta);
+  o.meta.inode = static_cast<uint64_t>(st.st_ino);
   return o;
 }
 

@@ -38,6 +38,8 @@ class StoreServer {
   const std::string& endpoint() const { return endpoints_.front(); }
   const std::vector<std::string>& endpoints() const { return endpoints_; }
   ObjectStore& store() { return *store_; }
+  // The HTTP server, e.g. to add listeners in other network namespaces.
+  http::Server& http_server() { return *server_; }
   const S3Service& service() const { return *service_; }
   // Stops serving (requests in flight get a short grace period). Idempotent.
   void Stop();

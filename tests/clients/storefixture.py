@@ -86,4 +86,4 @@ class StoreServer:
         return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
                             aws_access_key_id=key, aws_secret_access_key=secret or real_secret,
                             config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                                          retries={"max_attempts": 1}, **config))
+                                          retries={"total_max_attempts": 1}, **config))

@@ -1,0 +1,265 @@
+// faasnet region up|down, faasnet invoke, faasnet cleanup: the local region.
+#include <curl/curl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "region/region_server.h"
+#include "s3/checksum.h"
+#include "s3/sigv4.h"
+#include "sys/cgroup.h"
+#include "sys/reap.h"
+
+namespace faasnet::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Where a running region says where it is: /run/faasnet when writable, else /tmp.
+std::string StateFile(const std::string& region) {
+  std::string dir = ::geteuid() == 0 ? "/run/faasnet" : "/tmp/faasnet-" + std::to_string(::geteuid());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return dir + "/region-" + region + ".json";
+}
+
+std::string DefaultPythonBootstrap() {
+  // Next to the binary's source tree when run from build/, else the installed copy.
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  for (fs::path p : {exe.parent_path() / "../runtime/python/bootstrap.py", fs::path(FAASNET_SOURCE_DIR) /
+                                                                             "runtime/python/bootstrap.py"}) {
+    if (fs::exists(p, ec)) return fs::canonical(p, ec).string();
+  }
+  return std::string(FAASNET_SOURCE_DIR) + "/runtime/python/bootstrap.py";
+}
+
+struct UpFlags {
+  std::string config;
+  std::string credentials;
+  std::string s3_listen = "127.0.0.1:9000";
+  std::string lambda_listen = "127.0.0.1:9001";
+  std::string isolation;
+  std::string work_dir;
+};
+
+int Up(const UpFlags& f) {
+  region::RegionConfig cfg;
+  if (!f.config.empty()) {
+    auto c = region::RegionConfig::FromFile(f.config);
+    if (!c.ok()) return Fail(c.status());
+    cfg = *c;
+  }
+  if (f.isolation == "none") cfg.isolation = region::Isolation::kNone;
+  if (f.isolation == "full") cfg.isolation = region::Isolation::kFull;
+  region::RegionServerOptions o;
+  o.config = cfg;
+  if (f.work_dir.empty()) {
+    // Sandboxes replace /tmp: the default lives elsewhere when they are isolated.
+    o.work_dir = (cfg.isolation == region::Isolation::kFull ? "/var/lib/faasnet/region-" : "/tmp/faasnet-region-") +
+                 cfg.name;
+  } else {
+    o.work_dir = f.work_dir;
+  }
+  o.credentials_file = f.credentials;
+  o.s3_listen = f.s3_listen;
+  o.lambda_listen = f.lambda_listen;
+  o.python_bootstrap = DefaultPythonBootstrap();
+  BlockStopSignals();
+  auto server = region::RegionServer::Start(o);
+  if (!server.ok()) return Fail(server.status());
+  std::string state = StateFile(cfg.name);
+  {
+    std::ofstream out(state);
+    out << nlohmann::json{{"pid", ::getpid()},
+                          {"s3_endpoint", (*server)->s3_endpoint()},
+                          {"lambda_endpoint", (*server)->lambda_endpoint()},
+                          {"credentials", fs::absolute((*server)->credentials_file()).string()},
+                          {"work_dir", fs::absolute(o.work_dir).string()}}
+               .dump()
+        << "\n";
+  }
+  std::cerr << "faasnet: region '" << cfg.name << "' up: " << cfg.hosts.size() << " host(s), isolation "
+            << region::IsolationName(cfg.isolation) << ", cpu policy " << region::CpuPolicy::KindName(cfg.cpu.kind)
+            << "\n  Lambda API " << (*server)->lambda_endpoint() << "\n  S3 store   " << (*server)->s3_endpoint()
+            << "\n  credentials " << (*server)->credentials_file() << "\n  records    " << (*server)->records_path()
+            << "\nStop with Ctrl-C or `faasnet region down`.\n";
+  if (cfg.isolation == region::Isolation::kNone) {
+    std::cerr << "faasnet: isolation none: no CPU quota, memory limit or network namespace; every record says "
+                 "\"isolation\": \"none\"\n";
+  }
+  double physical = static_cast<double>(std::thread::hardware_concurrency());
+  if (cfg.total_vcpus() > physical) {
+    std::cerr << "faasnet: the hosts have " << cfg.total_vcpus() << " vCPUs on " << physical
+              << " physical CPUs: oversubscribed\n";
+  }
+  int sig = WaitForStopSignal();
+  std::cerr << "faasnet: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", tearing the region down\n";
+  (*server)->Stop();
+  std::error_code ec;
+  fs::remove(state, ec);
+  return kExitOk;
+}
+
+Result<nlohmann::json> ReadState(const std::string& region) {
+  std::ifstream in(StateFile(region));
+  if (!in) return Status::NotFound("no region '" + region + "' is running (no " + StateFile(region) + ")");
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) return Status::IoError(StateFile(region) + " is not valid JSON");
+  return j;
+}
+
+int Down(const std::string& region) {
+  auto st = ReadState(region);
+  if (!st.ok()) return Fail(st.status());
+  pid_t pid = (*st)["pid"].get<pid_t>();
+  if (::kill(pid, SIGTERM) != 0) return Fail(Status::FromErrno(errno, "signal region process", std::to_string(pid)));
+  for (int i = 0; i < 300 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::cerr << "faasnet: region '" << region << "' (pid " << pid << ") stopped\n";
+  return kExitOk;
+}
+
+int Cleanup() {
+  auto cg = sys::CgroupFs::OpenSystem();
+  auto report = sys::ReapLeftovers(cg.ok() ? cg->get() : nullptr);
+  if (!report.ok()) return Fail(report.status());
+  std::cout << "faasnet cleanup: " << report->ToString() << "\n";
+  if (!cg.ok()) std::cout << "(cgroups not checked: " << cg.status().message() << ")\n";
+  return report->ok() ? kExitOk : kExitFailure;
+}
+
+struct InvokeFlags {
+  std::string name;
+  std::string payload = "{}";
+  std::string region = "local";
+  std::string endpoint;
+  std::string credentials;
+  std::string profile = "default";
+  bool tail = false;
+};
+
+size_t Collect(char* p, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(p, size * n);
+  return size * n;
+}
+
+int Invoke(const InvokeFlags& f) {
+  std::string endpoint = f.endpoint;
+  std::string creds_file = f.credentials;
+  if (endpoint.empty() || creds_file.empty()) {
+    auto st = ReadState(f.region);
+    if (!st.ok()) return Fail(st.status().WithContext("give --endpoint and --credentials, or start the region"));
+    if (endpoint.empty()) endpoint = (*st)["lambda_endpoint"].get<std::string>();
+    if (creds_file.empty()) creds_file = (*st)["credentials"].get<std::string>();
+  }
+  auto creds = ResolveCredentials(creds_file, f.profile);
+  if (!creds.ok()) return Fail(creds.status());
+  std::string path = "/2015-03-31/functions/" + UriEncode(f.name, false) + "/invocations";
+  std::string hostport = endpoint.substr(endpoint.find("://") + 3);
+  std::vector<std::pair<std::string, std::string>> headers = {{"Host", hostport},
+                                                              {"Content-Type", "application/json"}};
+  if (f.tail) headers.emplace_back("X-Amz-Log-Type", "Tail");
+  std::vector<s3::HeaderPair> view;
+  for (auto& [k, v] : headers) view.emplace_back(k, v);
+  s3::SigningParams sp;
+  sp.credentials = *creds;
+  sp.service = "lambda";
+  sp.double_encode_path = true;
+  auto signed_req = s3::SignRequest(s3::RequestView{"POST", path, "", view}, sp, s3::Sha256Hex(f.payload));
+  if (!signed_req.ok()) return Fail(signed_req.status());
+  CURL* curl = curl_easy_init();
+  curl_slist* list = nullptr;
+  for (auto& [k, v] : headers) {
+    if (k != "Host") list = curl_slist_append(list, (k + ": " + v).c_str());
+  }
+  for (auto& [k, v] : signed_req->headers_to_add) list = curl_slist_append(list, (k + ": " + v).c_str());
+  list = curl_slist_append(list, "Expect:");
+  std::string body, head;
+  curl_easy_setopt(curl, CURLOPT_URL, (endpoint + path).c_str());
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, f.payload.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(f.payload.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &head);
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) return Fail(Status::Unavailable("invoke " + f.name + " at " + endpoint + ": " + curl_easy_strerror(rc)));
+  auto header = [&](std::string_view name) -> std::string {
+    for (auto line : Split(head, '\n')) {
+      auto colon = line.find(':');
+      if (colon != std::string_view::npos && EqualsIgnoreCase(Trim(line.substr(0, colon)), name)) {
+        return std::string(Trim(line.substr(colon + 1)));
+      }
+    }
+    return {};
+  };
+  if (f.tail) {
+    auto log = Base64Decode(header("X-Amz-Log-Result"));
+    if (log) std::cerr << *log;
+  }
+  std::cout << body << "\n";
+  if (status >= 300) {
+    std::cerr << "faasnet: invoke " << f.name << ": HTTP " << status << " " << header("x-amzn-ErrorType") << "\n";
+    return status == 404 || status == 400 ? kExitUsage : kExitFailure;
+  }
+  if (!header("X-Amz-Function-Error").empty()) {
+    std::cerr << "faasnet: the function failed (" << header("X-Amz-Function-Error") << ")\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddRegionCommand(CLI::App& app, Action* action) {
+  auto* region = app.add_subcommand("region", "The local FaaS region (sandboxes, Lambda and S3 APIs)");
+  region->require_subcommand(1);
+  auto* up = region->add_subcommand("up", "Start the region in the foreground; Ctrl-C tears everything down");
+  auto uf = std::make_shared<UpFlags>();
+  up->add_option("--config", uf->config, "Region file (YAML, docs/formats/region.md); default: the paper's host");
+  up->add_option("--credentials", uf->credentials, "AWS shared-credentials file of the users (generated when missing)");
+  up->add_option("--s3-listen", uf->s3_listen, "S3 store address")->capture_default_str();
+  up->add_option("--lambda-listen", uf->lambda_listen, "Lambda Invoke API address")->capture_default_str();
+  up->add_option("--isolation", uf->isolation, "full (root: netns, veth, cgroups) or none (plain processes)")
+      ->check(CLI::IsMember({"full", "none"}));
+  up->add_option("--workdir", uf->work_dir, "Working directory (default /var/lib/faasnet/region-<name>; /tmp/... with --isolation none)");
+  up->callback([uf, action] { *action = [uf] { return Up(*uf); }; });
+  auto* down = region->add_subcommand("down", "Stop a region started with `region up`");
+  auto name = std::make_shared<std::string>("local");
+  down->add_option("--name", *name, "Region name")->capture_default_str();
+  down->callback([name, action] { *action = [name] { return Down(*name); }; });
+
+  auto* invoke = app.add_subcommand("invoke", "Invoke a function of a running region (RequestResponse)");
+  auto f = std::make_shared<InvokeFlags>();
+  invoke->add_option("name", f->name, "Function name")->required();
+  invoke->add_option("--payload", f->payload, "Event JSON")->capture_default_str();
+  invoke->add_option("--region", f->region, "Region name (finds endpoint and credentials)")->capture_default_str();
+  invoke->add_option("--endpoint", f->endpoint, "Lambda API URL (default: the running region's)");
+  invoke->add_option("--credentials", f->credentials, "Credentials file (default: the running region's)");
+  invoke->add_option("--profile", f->profile, "Profile")->capture_default_str();
+  invoke->add_flag("--log-tail", f->tail, "Print the log tail (START/END/REPORT lines) on stderr");
+  invoke->callback([f, action] { *action = [f] { return Invoke(*f); }; });
+
+  auto* cleanup = app.add_subcommand("cleanup", "Remove every namespace and cgroup a crashed faasnet run left");
+  cleanup->callback([action] { *action = [] { return Cleanup(); }; });
+}
+
+}  // namespace faasnet::cli

@@ -1,0 +1,186 @@
+"""The local region end to end: functions created and invoked with boto3's
+lambda client and Debian's awscli, in sandboxes with the resources their
+memory size buys, with a truthful record per invocation; faults (timeout,
+out of memory, crash, init error) answered as Lambda does.
+
+Runs with --isolation none everywhere, and with full isolation (network
+namespaces, veth, cgroups) as root; not root: the full-isolation class skips
+with a reason (under CI=true it must run)."""
+import base64
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from regionfixture import RegionServer, native_noop_zip, python_echo_zip
+
+AWS = os.environ.get("FAASNET_AWS", "/usr/bin/aws")
+ROOT = os.geteuid() == 0
+ROLE = "arn:aws:iam::000000000000:role/faasnet-test"
+
+
+class RegionTestBase:
+    isolation = "none"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.region = RegionServer(cls.isolation).start()
+        cls.client = cls.region.lambda_client()
+        cls.client.create_function(FunctionName="py", Runtime="python3.11", Role=ROLE,
+                                   Handler="app.handler", Code={"ZipFile": python_echo_zip()}, MemorySize=256,
+                                   Timeout=3)
+        cls.client.create_function(FunctionName="native", Runtime="provided.al2023",
+                                   Role=ROLE, Handler="unused",
+                                   Code={"ZipFile": native_noop_zip()}, MemorySize=128, Timeout=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.region.cleanup()
+
+    def invoke(self, name, event, tail=False):
+        kw = {"LogType": "Tail"} if tail else {}
+        r = self.client.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kw)
+        return r, json.loads(r["Payload"].read() or b"null")
+
+    def test_python_and_native_echo_cold_then_warm(self):
+        for name in ("py", "native"):
+            r, body = self.invoke(name, {"echo": "hi"}, tail=True)
+            self.assertEqual(r["StatusCode"], 200)
+            self.assertNotIn("FunctionError", r)
+            self.assertEqual(body["echo"], "hi")
+            log = base64.b64decode(r["LogResult"]).decode()
+            self.assertIn("REPORT RequestId:", log)
+            r2, body2 = self.invoke(name, {"echo": 2})
+            self.assertEqual(body2["echo"], 2)
+        recs = [x for x in self.region.records_list() if x["function"] in ("py", "native") and not x["error_type"]]
+        by_fn = {}
+        for x in recs:
+            by_fn.setdefault(x["function"], []).append(x)
+        for name, rs in by_fn.items():
+            self.assertTrue(rs[0]["cold"], name)
+            self.assertGreater(rs[0]["init_duration_ms"], 0)
+            self.assertTrue(any(not x["cold"] for x in rs), f"{name}: no warm invocation")
+            for x in rs:
+                self.assertEqual(x["isolation"], self.isolation)
+                self.assertGreaterEqual(x["billed_duration_ms_100ms"], 100)
+                self.assertGreaterEqual(x["billed_duration_ms_1ms"], x["duration_ms"])
+                self.assertGreater(x["max_memory_used_bytes"], 0)
+
+    def test_environment_and_host_info(self):
+        _, body = self.invoke("py", {"hostinfo": True})
+        env = body["env"] if "env" in body else body
+        text = json.dumps(body)
+        self.assertIn("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", text)
+        self.assertIn("256", text)
+
+    def test_handled_error_keeps_the_sandbox(self):
+        r, body = self.invoke("py", {"error": "boom"})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "FunctionError")
+        self.assertEqual(body["errorMessage"], "boom")
+
+    def test_timeout_kills_at_the_deadline(self):
+        t0 = time.time()
+        r, body = self.invoke("native", {"sleep_ms": 10000})
+        elapsed = time.time() - t0
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertIn("Task timed out after 2.00 seconds", body["errorMessage"])
+        self.assertLess(elapsed, 5)
+        rec = [x for x in self.region.records_list() if x["error_type"] == "Sandbox.Timedout"]
+        self.assertTrue(rec)
+        self.assertLess(abs(rec[-1]["duration_ms"] - 2000), 150)
+        r, body = self.invoke("native", {"echo": "after"})  # a new sandbox serves the next one
+        self.assertEqual(body["echo"], "after")
+
+    def test_crash_is_exit_error(self):
+        r, body = self.invoke("native", {"exit": 3})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "Runtime.ExitError")
+        self.assertIn("exit", body["errorMessage"])
+        _, body = self.invoke("native", {"echo": 1})
+        self.assertEqual(body["echo"], 1)
+
+    def test_init_error_for_a_missing_handler(self):
+        self.client.create_function(FunctionName="badhandler", Runtime="python3.11", Role=ROLE,
+                                    Handler="nope.handler", Code={"ZipFile": python_echo_zip()})
+        r, body = self.invoke("badhandler", {})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "Runtime.ImportModuleError")
+
+    def test_update_memory_starts_new_sandboxes(self):
+        self.client.create_function(FunctionName="resize", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                    Code={"ZipFile": python_echo_zip()}, MemorySize=128)
+        self.invoke("resize", {})
+        self.client.update_function_configuration(FunctionName="resize", MemorySize=512)
+        self.assertEqual(self.client.get_function_configuration(FunctionName="resize")["MemorySize"], 512)
+        self.invoke("resize", {})
+        recs = [x for x in self.region.records_list() if x["function"] == "resize"]
+        self.assertEqual([x["memory_mb"] for x in recs], [128, 512])
+        self.assertTrue(recs[1]["cold"])
+
+    def test_missing_function_and_awscli(self):
+        import botocore.exceptions
+        with self.assertRaises(self.client.exceptions.ResourceNotFoundException):
+            self.client.invoke(FunctionName="nope", Payload=b"{}")
+        out = os.path.join(self.region.workdir, "out.json")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=self.region.key, AWS_SECRET_ACCESS_KEY=self.region.secret,
+                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
+        r = subprocess.run([AWS, "--endpoint-url", self.region.lambda_endpoint, "lambda", "invoke",
+                            "--function-name", "native", "--cli-binary-format", "raw-in-base64-out", "--payload",
+                            '{"echo": "cli"}', out], env=env, capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["echo"], "cli")
+
+
+class RegionNoIsolationTest(RegionTestBase, unittest.TestCase):
+    isolation = "none"
+
+
+@unittest.skipUnless(ROOT or os.environ.get("CI") == "true", "full isolation needs root (netns, veth, cgroups)")
+class RegionFullIsolationTest(RegionTestBase, unittest.TestCase):
+    isolation = "full"
+
+    def test_sandbox_sees_its_host_and_sandbox_in_its_cgroup(self):
+        _, body = self.invoke("native", {"hostinfo": True})
+        text = json.dumps(body)
+        self.assertIn(f"faasnet/{self.region.name}/h0/s", text)
+
+    def test_out_of_memory(self):
+        r, body = self.invoke("py", {"alloc_mb": 600})  # the function has 256 MB
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "Runtime.OutOfMemory")
+        rec = [x for x in self.region.records_list() if x["error_type"] == "Runtime.OutOfMemory"]
+        self.assertTrue(rec)
+        self.assertGreater(rec[-1]["max_memory_used_bytes"], 200 * 2**20)
+        self.assertLessEqual(rec[-1]["max_memory_used_bytes"], 256 * 2**20)
+
+    def test_teardown_leaves_nothing(self):
+        pass  # checked in tearDownClass
+
+
+def leftovers(name):
+    ns = [n for n in os.listdir("/run/netns")] if os.path.isdir("/run/netns") else []
+    ns = [n for n in ns if n.startswith(f"faasnet-{name}-")]
+    cg = [p for p in ("/sys/fs/cgroup/cpu/faasnet/" + name, "/sys/fs/cgroup/memory/faasnet/" + name)
+          if os.path.exists(p)]
+    return ns, cg
+
+
+_orig = RegionFullIsolationTest.tearDownClass.__func__
+
+
+@classmethod
+def _teardown_and_check(cls):
+    name = cls.region.name
+    _orig(cls)
+    ns, cg = leftovers(name)
+    if ns or cg:
+        raise AssertionError(f"left behind: namespaces {ns}, cgroups {cg}")
+
+
+RegionFullIsolationTest.tearDownClass = _teardown_and_check
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
