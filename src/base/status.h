@@ -72,13 +72,15 @@ class Status {
   std::string message_;
 };
 
-// A value of T or a non-OK Status. Construct from either; never from an OK Status.
-template <typename T>
-class Result {
+// A value of T or an error E (a non-OK error: Status here, S3Error and
+// LambdaError in the protocol modules), shaped like std::expected. E needs
+// ok() and a default constructor meaning success.
+template <typename T, typename E>
+class Expected {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
-    assert(!std::get<Status>(v_).ok() && "Result built from an OK Status");
+  Expected(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Expected(E error) : v_(std::move(error)) {   // NOLINT: implicit by design
+    assert(!std::get<E>(v_).ok() && "Expected built from an OK error");
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -92,11 +94,20 @@ class Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  // The error; OK when a value is held.
-  Status status() const { return ok() ? Status() : std::get<Status>(v_); }
+  // The error; an OK (default) E when a value is held.
+  E error() const { return ok() ? E() : std::get<E>(v_); }
 
  private:
-  std::variant<T, Status> v_;
+  std::variant<T, E> v_;
+};
+
+// A value of T or a non-OK Status. Construct from either; never from an OK Status.
+template <typename T>
+class Result : public Expected<T, Status> {
+ public:
+  using Expected<T, Status>::Expected;
+  // The error; OK when a value is held.
+  Status status() const { return this->error(); }
 };
 
 }  // namespace faasnet

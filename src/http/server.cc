@@ -143,7 +143,18 @@ class Connection {
   void CloseAfterResponse() { close_after_ = true; }
 
  private:
-  void Arm(std::chrono::milliseconds timeout) { deadline_ = Clock::now() + timeout; }
+  // Sets the deadline of the I/O about to happen (or of the idle wait). The
+  // watchdog sleeps until the deadline; an earlier one wakes it.
+  void Arm(std::chrono::milliseconds timeout) {
+    deadline_ = Clock::now() + timeout;
+    if (deadline_ < timer_.expiry()) timer_.expires_at(deadline_);
+  }
+  // After an I/O inside a handler: a handler may wait as long as it likes
+  // (a function running for 900 s, a runtime's /next long poll), only its
+  // I/O is timed.
+  void Relax() {
+    if (in_handler_) deadline_ = Clock::time_point::max();
+  }
   // How many of `want` bytes may move now under the rate limit; waits when
   // the budget is spent. Moves are accounted with Account().
   awaitable<size_t> Pace(size_t want);
@@ -169,6 +180,7 @@ class Connection {
   bool responded_ = false;
   bool close_after_ = false;
   bool closed_ = false;
+  bool in_handler_ = false;
   uint64_t body_received_ = 0;
   uint64_t sent_ = 0;
   uint64_t rate_ = 0;
@@ -259,11 +271,15 @@ awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
 
     ++server_->active;
     Exchange ex(this);
+    in_handler_ = true;
+    Relax();
     try {
       co_await server_->handler(ex);
     } catch (const std::exception& e) {
       spdlog::error("http: handler failed on {} {}: {}", request_.method, request_.target, e.what());
     }
+    in_handler_ = false;
+    Arm(opt.io_timeout);
     --server_->active;
     if (closed_) break;
     if (!responded_) {
@@ -299,6 +315,7 @@ awaitable<Status> Connection::WriteAll(std::string_view a, std::string_view b) {
   Arm(server_->options.io_timeout);
   error_code ec;
   size_t n = co_await asio::async_write(socket_, bufs, asio::redirect_error(use_awaitable, ec));
+  Relax();
   if (ec) {
     Close();
     co_return Status::Unavailable("write response to " + remote_ + ": " + ec.message());
@@ -328,6 +345,7 @@ awaitable<void> Connection::Sleep(std::chrono::nanoseconds d) {
   Arm(std::chrono::duration_cast<std::chrono::milliseconds>(d) + server_->options.io_timeout);
   error_code ec;
   co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+  Relax();
 }
 
 awaitable<Result<size_t>> Connection::ReadBody(char* buf, size_t cap) {
@@ -348,6 +366,7 @@ awaitable<Result<size_t>> Connection::ReadBody(char* buf, size_t cap) {
     } else {
       Arm(io_timeout);
       n = co_await socket_.async_read_some(asio::buffer(buf, want), asio::redirect_error(use_awaitable, ec));
+      Relax();
       if (ec) {
         Close();
         co_return Status::Unavailable("read request body from " + remote_ + ": connection ended after " +
@@ -370,6 +389,7 @@ awaitable<Result<size_t>> Connection::ReadBody(char* buf, size_t cap) {
     body.more = true;
     Arm(io_timeout);
     co_await bhttp::async_read_some(socket_, buffer_, *parser_, asio::redirect_error(use_awaitable, ec));
+    Relax();
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       Close();
@@ -421,6 +441,7 @@ awaitable<Status> Connection::RespondFile(Response r, int fd, uint64_t offset, u
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
       error_code ec;
       co_await socket_.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
+      Relax();
       if (ec) {
         Close();
         co_return Status::Unavailable("send file to " + remote_ + ": " + ec.message());
@@ -432,6 +453,7 @@ awaitable<Status> Connection::RespondFile(Response r, int fd, uint64_t offset, u
     if (err == 0) co_return Status::Internal("send file to " + remote_ + ": file shorter than its recorded size");
     co_return Status::FromErrno(err, "sendfile to", remote_);
   }
+  Relax();
   co_return Status::Ok();
 }
 

@@ -88,30 +88,7 @@ struct LambdaError {
 
 // A value of T or a non-OK LambdaError (the Lambda counterpart of faasnet::Result).
 template <typename T>
-class LambdaResult {
- public:
-  LambdaResult(T value) : v_(std::move(value)) {}           // NOLINT: implicit by design
-  LambdaResult(LambdaError error) : v_(std::move(error)) {  // NOLINT: implicit by design
-    assert(!std::get<LambdaError>(v_).ok() && "LambdaResult built from an OK LambdaError");
-  }
-
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  explicit operator bool() const { return ok(); }
-
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-
-  // The error; an OK LambdaError when a value is held.
-  LambdaError error() const { return ok() ? LambdaError() : std::get<LambdaError>(v_); }
-
- private:
-  std::variant<T, LambdaError> v_;
-};
+using LambdaResult = Expected<T, LambdaError>;
 
 // The Lambda API error body: {"Type":"User"|"Service","message"|"Message":"...","Reason":...}.
 // "Type" is "Service" for 5xx, "User" otherwise.

@@ -88,30 +88,7 @@ struct S3Error {
 
 // A value of T or a non-OK S3Error (the S3 counterpart of faasnet::Result).
 template <typename T>
-class S3Result {
- public:
-  S3Result(T value) : v_(std::move(value)) {}       // NOLINT: implicit by design
-  S3Result(S3Error error) : v_(std::move(error)) {  // NOLINT: implicit by design
-    assert(!std::get<S3Error>(v_).ok() && "S3Result built from an OK S3Error");
-  }
-
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  explicit operator bool() const { return ok(); }
-
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-
-  // The error; an OK S3Error when a value is held.
-  S3Error error() const { return ok() ? S3Error() : std::get<S3Error>(v_); }
-
- private:
-  std::variant<T, S3Error> v_;
-};
+using S3Result = Expected<T, S3Error>;
 
 // The S3 error document:
 //   <?xml version="1.0" encoding="UTF-8"?>

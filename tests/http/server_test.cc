@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 namespace faasnet::http {
 namespace {
@@ -72,6 +73,14 @@ asio::awaitable<void> Echo(Exchange& ex) {
     if (auto rate = req.Header("X-Rate")) ex.SetRateLimit(std::stoull(std::string(*rate)));
     co_await ex.RespondFile(std::move(r), fd, 1, data.size() - 1);
     ::close(fd);
+    co_return;
+  }
+  if (req.RawPath() == "/wait") {  // waits on something else, as a long-polling handler does
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    t.expires_after(std::chrono::milliseconds(700));
+    co_await t.async_wait(asio::use_awaitable);
+    r.body = "waited";
+    co_await ex.Respond(std::move(r));
     co_return;
   }
   if (req.RawPath() == "/refuse") {  // answers without reading the body
@@ -144,6 +153,22 @@ TEST_F(ServerTest, FileResponsesWithOffsetAndPacing) {
   EXPECT_EQ(c.Read().second.size(), 3'000'002u);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_GE(s, 0.14);
+}
+
+TEST(ServerTimeoutTest, AWaitingHandlerIsNotAnIdleConnection) {
+  ServerOptions o;
+  o.idle_timeout = std::chrono::milliseconds(200);
+  o.io_timeout = std::chrono::milliseconds(200);
+  Server server(o, Echo);
+  auto addr = server.Listen("127.0.0.1:0");
+  ASSERT_TRUE(addr.ok());
+  ASSERT_TRUE(server.Start().ok());
+  Client c(*addr);
+  c.Send("GET /wait HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(c.Read().second, "waited");  // 700 ms > both timeouts
+  // An idle connection is still closed after the idle timeout.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_TRUE(c.Closed());
 }
 
 TEST_F(ServerTest, MalformedHeadGets400AndServerGoesOn) {
