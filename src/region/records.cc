@@ -23,6 +23,7 @@ std::string InvocationRecord::ToJson() const {
       {"host_id", host_id},
       {"sandbox_id", sandbox_id},
       {"isolation", isolation},
+      {"oversubscribed", oversubscribed},
       {"cold", cold},
       {"init_duration_ms", init_duration_ms},
       {"duration_ms", duration_ms},

@@ -28,6 +28,7 @@ struct InvocationRecord {
   std::string host_id;
   std::string sandbox_id;
   std::string isolation;      // "full" or "none" (unisolated: no quota, no netns)
+  bool oversubscribed = false;  // the hosts' vCPUs exceed the machine's CPUs
   bool cold = false;
   double init_duration_ms = 0;  // cold starts only: sandbox + runtime until its first /next
   double duration_ms = 0;       // event handed to the runtime -> response/error received

@@ -316,11 +316,18 @@ LambdaResult<std::shared_ptr<Region::SandboxState>> Region::StartSandbox(const F
     std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return LambdaError::ServiceException("the region is shutting down");
     int mem = fn.config.memory_mb;
-    auto pick = placer_.Pick(loads_, mem);
+    // Experiments pin a function to a host with the FAASNET_PIN_HOST variable.
+    std::string pinned;
+    if (auto it = fn.config.environment.find("FAASNET_PIN_HOST"); it != fn.config.environment.end()) {
+      pinned = it->second;
+    }
+    auto pick = placer_.Pick(loads_, mem, pinned);
     if (!pick) {
       return LambdaError::TooManyRequestsException(
           "ConcurrentInvocationLimitExceeded",
-          "No emulated host has " + std::to_string(mem) + " MB free for a new sandbox; add hosts or memory");
+          (pinned.empty() ? "No emulated host" : "Host '" + pinned + "' (FAASNET_PIN_HOST) does not exist or") +
+              std::string(pinned.empty() ? " has " : " has not ") + std::to_string(mem) +
+              " MB free for a new sandbox; add hosts or memory");
     }
     host = *pick;
     loads_[host].used_mb += mem;
@@ -652,6 +659,8 @@ awaitable<LambdaResult<lambda::InvokeResult>> Region::Run(lambda::InvokeRequest 
   rec.host_id = sb->sb->host_id();
   rec.sandbox_id = sb->id;
   rec.isolation = IsolationName(options_.config.isolation);
+  rec.oversubscribed = options_.config.total_vcpus() * options_.config.cpu.cpu_scale >
+                       static_cast<double>(std::thread::hardware_concurrency());
   rec.cold = cold;
   rec.init_duration_ms = cold ? sb->init_ms : 0;
   rec.duration_ms = Ms(end - taken_at);

@@ -179,6 +179,43 @@ class RegionNoIsolationTest(RegionTestBase, unittest.TestCase):
     isolation = "none"
 
 
+class RegionLimitsTest(unittest.TestCase):
+    """Concurrency limits, host capacity and pinning, on two small hosts."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.region = RegionServer("none", "hosts: [{id: a, vcpus: 1, memory: 256}, {id: b, vcpus: 1, memory: 256}]\n"
+                                          "function_concurrency: 3\n").start()
+        cls.client = cls.region.lambda_client()
+        for name, env in (("free", {}), ("pinned", {"FAASNET_PIN_HOST": "b"})):
+            cls.client.create_function(FunctionName=name, Runtime="provided.al2", Role=ROLE, MemorySize=128,
+                                       Code={"ZipFile": native_noop_zip()}, Environment={"Variables": env})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.region.cleanup()
+
+    def test_pinned_function_stays_on_its_host(self):
+        for _ in range(2):
+            self.client.invoke(FunctionName="pinned", Payload=b"{}")
+        hosts = {x["host_id"] for x in self.region.records_list() if x["function"] == "pinned"}
+        self.assertEqual(hosts, {"b"})
+
+    def test_limits_answer_too_many_requests(self):
+        import concurrent.futures
+        def call(i):
+            try:
+                r = self.client.invoke(FunctionName="free", Payload=json.dumps({"sleep_ms": 400}).encode())
+                return "ok" if "FunctionError" not in r else "error"
+            except self.client.exceptions.TooManyRequestsException:
+                return "throttled"
+        with concurrent.futures.ThreadPoolExecutor(5) as pool:
+            outcomes = list(pool.map(call, range(5)))
+        self.assertIn("throttled", outcomes)   # 5 > function_concurrency 3, and 4 x 128 MB fill both hosts
+        self.assertIn("ok", outcomes)
+        self.assertLessEqual(outcomes.count("ok"), 3)
+
+
 @unittest.skipUnless(ROOT or os.environ.get("CI") == "true", "full isolation needs root (netns, veth, cgroups)")
 class RegionFullIsolationTest(RegionTestBase, unittest.TestCase):
     isolation = "full"
