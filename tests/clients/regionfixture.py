@@ -7,12 +7,10 @@ ports chosen by the kernel, and the child process, stopped at the end.
 import io
 import os
 import re
-import shutil
-import signal
-import subprocess
 import tempfile
-import time
 import zipfile
+
+from serverfixture import ServerProcess
 
 FAASNET = os.environ.get("FAASNET_BIN", os.path.join(os.path.dirname(__file__), "../../build/faasnet"))
 SOURCE = os.environ.get("FAASNET_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
@@ -46,53 +44,30 @@ class RegionServer:
         with open(self.config, "w") as f:
             f.write(config_text or "hosts: {count: 1, vcpus: 2, memory: 3840}\nidle_timeout: 5m\n")
             f.write(f"\nname: {self.name}\n")
+        self.server = ServerProcess(self.workdir)
         self.proc = None
 
     def start(self):
-        self.log = open(os.path.join(self.workdir, "region.log"), "ab")
-        self.proc = subprocess.Popen(
+        text = self.server.launch(
             [FAASNET, "region", "up", "--config", self.config, "--isolation", self.isolation, "--workdir",
              os.path.join(self.workdir, "region"), "--s3-listen", "127.0.0.1:0", "--lambda-listen", "127.0.0.1:0"],
-            stdout=self.log, stderr=subprocess.PIPE)
-        deadline = time.time() + 30
-        text = b""
-        while time.time() < deadline and b"Stop with" not in text:
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            text += line
-            self.log.write(line)
-        m = re.search(rb"Lambda API (http://\S+)", text)
-        s = re.search(rb"S3 store\s+(http://\S+)", text)
-        c = re.search(rb"^  credentials (\S+)", text, re.M)
-        r = re.search(rb"records\s+(\S+)", text)
-        if not (m and s and c):
-            self.proc.kill()
-            raise RuntimeError("region did not start:\n" + text.decode(errors="replace"))
-        self.lambda_endpoint, self.s3_endpoint = m.group(1).decode(), s.group(1).decode()
-        self.credentials, self.records = c.group(1).decode(), r.group(1).decode()
+            ready=b"Stop with")
+        self.proc = self.server.proc
+        self.lambda_endpoint = re.search(rb"Lambda API (http://\S+)", text).group(1).decode()
+        self.s3_endpoint = re.search(rb"S3 store\s+(http://\S+)", text).group(1).decode()
+        self.credentials = re.search(rb"^  credentials (\S+)", text, re.M).group(1).decode()
+        self.records = re.search(rb"records\s+(\S+)", text).group(1).decode()
         with open(self.credentials) as f:
-            text = f.read()
-        self.key = re.search(r"aws_access_key_id\s*=\s*(\S+)", text).group(1)
-        self.secret = re.search(r"aws_secret_access_key\s*=\s*(\S+)", text).group(1)
+            creds = f.read()
+        self.key = re.search(r"aws_access_key_id\s*=\s*(\S+)", creds).group(1)
+        self.secret = re.search(r"aws_secret_access_key\s*=\s*(\S+)", creds).group(1)
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode if self.proc else None
+        return self.server.stop()
 
     def cleanup(self):
-        self.stop()
-        if self.proc:
-            self.proc.stderr.close()
-            self.log.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.server.cleanup()
 
     def lambda_client(self):
         import boto3

@@ -5,11 +5,10 @@ file with two users, and the child process, all removed at the end.
 """
 import os
 import re
-import shutil
 import signal
-import subprocess
 import tempfile
-import time
+
+from serverfixture import ServerProcess
 
 FAASNET = os.environ.get("FAASNET_BIN", os.path.join(os.path.dirname(__file__), "../../build/faasnet"))
 
@@ -28,48 +27,24 @@ class StoreServer:
             for name, (key, secret) in USERS.items():
                 f.write(f"[{name}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
         self.extra_args = list(extra_args)
+        self.server = ServerProcess(self.workdir)
         self.proc = None
         self.endpoint = None
 
     def start(self):
-        self.log = open(os.path.join(self.workdir, "server.log"), "ab")
-        self.proc = subprocess.Popen(
+        text = self.server.launch(
             [FAASNET, "store", "serve", "--data", self.data_dir, "--listen", "127.0.0.1:0",
              "--credentials", self.credentials, "--access-log", os.path.join(self.workdir, "access.log")]
-            + self.extra_args,
-            stdout=self.log, stderr=subprocess.PIPE)
-        deadline = time.time() + 20
-        line = b""
-        while time.time() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.log.write(line)
-            m = re.search(rb"at (http://127\.0\.0\.1:\d+)", line)
-            if m:
-                self.endpoint = m.group(1).decode()
-                break
-        if not self.endpoint:
-            self.proc.kill()
-            raise RuntimeError(f"store did not start: {line!r}")
+            + self.extra_args, ready=b"store serving", timeout=20)
+        self.endpoint = re.search(rb"at (http://127\.0\.0\.1:\d+)", text).group(1).decode()
+        self.proc = self.server.proc
         return self
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode if self.proc else None
+        return self.server.stop(sig, timeout=20)
 
     def cleanup(self):
-        self.stop()
-        if self.proc:
-            self.proc.stderr.close()
-            self.log.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.server.cleanup()
 
     def env(self, profile="default"):
         """Environment for awscli/boto3 subprocesses pointing at this store."""

@@ -21,6 +21,8 @@ import unittest
 import warnings
 import zipfile
 
+from serverfixture import ServerProcess
+
 SERVER = os.environ.get("LAMBDA_FAKE_SERVER",
                         os.path.join(os.path.dirname(__file__), "../../build/tests/lambda/lambda_fake_server"))
 AWS = os.environ.get("FAASNET_AWS", "/usr/bin/aws")
@@ -41,41 +43,19 @@ class LambdaServer:
         with open(self.credentials, "w") as f:
             for name, (key, secret) in USERS.items():
                 f.write(f"[{name}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
+        self.server = ServerProcess(self.workdir)
         self.proc = None
         self.endpoint = None
 
     def start(self):
-        self.log = open(os.path.join(self.workdir, "server.log"), "ab")
-        self.proc = subprocess.Popen([SERVER, self.credentials, "--root", os.path.join(self.workdir, "code")],
-                                     stdout=self.log, stderr=subprocess.PIPE)
-        deadline = time.time() + 20
-        line = b""
-        while time.time() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.log.write(line)
-            m = re.search(rb"at (http://127\.0\.0\.1:\d+)", line)
-            if m:
-                self.endpoint = m.group(1).decode()
-                break
-        if not self.endpoint:
-            self.proc.kill()
-            raise RuntimeError(f"lambda_fake_server did not start: {line!r}")
+        text = self.server.launch([SERVER, self.credentials, "--root", os.path.join(self.workdir, "code")],
+                                  ready=b"at http://", timeout=20)
+        self.endpoint = re.search(rb"at (http://127\.0\.0\.1:\d+)", text).group(1).decode()
+        self.proc = self.server.proc
         return self
 
     def cleanup(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.proc.stderr.close()
-            self.log.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.server.cleanup()
 
     def env(self, profile="default"):
         e = dict(os.environ)
