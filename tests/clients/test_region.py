@@ -157,6 +157,36 @@ class RegionTestBase:
         pids = {b["hostinfo"]["pid"] for b in bodies}
         self.assertEqual(len(pids), 4, "four concurrent invocations shared a runtime process")
 
+    def test_awscli_create_update_invoke_delete(self):
+        zip_path = os.path.join(self.region.workdir, "fn.zip")
+        with open(zip_path, "wb") as f:
+            f.write(python_echo_zip())
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=self.region.key, AWS_SECRET_ACCESS_KEY=self.region.secret,
+                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
+        def aws(*args):
+            r = subprocess.run([AWS, "--endpoint-url", self.region.lambda_endpoint, "lambda", *args], env=env,
+                               capture_output=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return r.stdout
+        created = json.loads(aws("create-function", "--function-name", "clifn", "--runtime", "python3.11",
+                                 "--role", ROLE, "--handler", "app.handler", "--memory-size", "192",
+                                 "--zip-file", "fileb://" + zip_path))
+        self.assertEqual(created["MemorySize"], 192)
+        updated = json.loads(aws("update-function-configuration", "--function-name", "clifn", "--memory-size",
+                                 "320", "--timeout", "5"))
+        self.assertEqual((updated["MemorySize"], updated["Timeout"]), (320, 5))
+        out = os.path.join(self.region.workdir, "cli-out.json")
+        aws("invoke", "--function-name", "clifn", "--cli-binary-format", "raw-in-base64-out", "--payload",
+            '{"echo": 7}', out)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["echo"], 7)
+        self.assertEqual([x["memory_mb"] for x in self.region.records_list() if x["function"] == "clifn"], [320])
+        names = [f["FunctionName"] for f in json.loads(aws("list-functions"))["Functions"]]
+        self.assertIn("clifn", names)
+        aws("delete-function", "--function-name", "clifn")
+        names = [f["FunctionName"] for f in json.loads(aws("list-functions"))["Functions"]]
+        self.assertNotIn("clifn", names)
+
     def test_faasnet_invoke_cli(self):
         from regionfixture import FAASNET
         r = subprocess.run([FAASNET, "invoke", "native", "--payload", '{"echo": "cli"}', "--endpoint",
