@@ -209,6 +209,25 @@ class RegionNoIsolationTest(RegionTestBase, unittest.TestCase):
     isolation = "none"
 
 
+@unittest.skipUnless(ROOT and os.path.exists("/usr/bin/setpriv"), "drops privileges from root with setpriv")
+class MissingPrivilegesTest(unittest.TestCase):
+    def test_full_isolation_without_root_says_what_is_missing(self):
+        import tempfile
+        from regionfixture import FAASNET
+        work = tempfile.mkdtemp(prefix="faasnet-nopriv-", dir="/var/tmp")
+        os.chmod(work, 0o777)
+        try:
+            r = subprocess.run(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", FAASNET,
+                                "region", "up", "--isolation", "full", "--workdir", work + "/r", "--s3-listen",
+                                "127.0.0.1:0", "--lambda-listen", "127.0.0.1:0"], capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 3, r.stderr)
+            self.assertIn(b"CAP_SYS_ADMIN is missing", r.stderr)
+            self.assertIn(b"--isolation none", r.stderr)
+        finally:
+            import shutil
+            shutil.rmtree(work, ignore_errors=True)
+
+
 class RegionLimitsTest(unittest.TestCase):
     """Concurrency limits, host capacity and pinning, on two small hosts."""
 
