@@ -590,7 +590,8 @@ awaitable<LambdaResult<lambda::InvokeResult>> Region::Run(lambda::InvokeRequest 
 
   // What the sandbox used before, to report what this invocation used.
   (void)sb->sb->ResetMemoryPeak();
-  sandbox::Usage before = sb->sb->ReadUsage().ok() ? *sb->sb->ReadUsage() : sandbox::Usage{};
+  auto usage_before = sb->sb->ReadUsage();  // one read: each costs cgroup files and a netlink socket
+  sandbox::Usage before = usage_before.ok() ? *usage_before : sandbox::Usage{};
   uint64_t log_offset = FileSize(sb->log_path);
 
   auto p = std::make_shared<Pending>();
