@@ -38,6 +38,7 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", VersionString());
   Action action;
   AddRunCommand(app, &action);
+  AddQuickstartCommand(app, &action);
   AddRegionCommand(app, &action);
   AddStoreCommand(app, &action);
   AddDatasetCommand(app, &action);

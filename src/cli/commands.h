@@ -19,6 +19,11 @@ void AddStoreCommand(CLI::App& app, Action* action);
 void AddDatasetCommand(CLI::App& app, Action* action);
 void AddRunCommand(CLI::App& app, Action* action);
 void AddRegionCommand(CLI::App& app, Action* action);
+void AddQuickstartCommand(CLI::App& app, Action* action);
+
+// A file of the source tree (runtime/..., scenarios/...): next to the binary's
+// build directory when run from build/, else where it was built from.
+std::string SourcePath(const std::string& relative);
 
 // Prints "faasnet: <message>" to stderr and returns the exit code for `st`.
 int Fail(const Status& st);

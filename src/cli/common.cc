@@ -14,6 +14,17 @@
 
 namespace faasnet::cli {
 
+std::string SourcePath(const std::string& relative) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  for (fs::path p : {exe.parent_path() / ".." / relative, fs::path(FAASNET_SOURCE_DIR) / relative}) {
+    if (fs::exists(p, ec)) return fs::canonical(p, ec).string();
+  }
+  return std::string(FAASNET_SOURCE_DIR) + "/" + relative;
+}
+
+
 namespace {
 
 std::string RandomToken(size_t n, const char* alphabet) {

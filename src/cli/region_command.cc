@@ -35,17 +35,6 @@ std::string StateFile(const std::string& region) {
   return dir + "/region-" + region + ".json";
 }
 
-std::string DefaultPythonBootstrap() {
-  // Next to the binary's source tree when run from build/, else the installed copy.
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (fs::path p : {exe.parent_path() / "../runtime/python/bootstrap.py", fs::path(FAASNET_SOURCE_DIR) /
-                                                                             "runtime/python/bootstrap.py"}) {
-    if (fs::exists(p, ec)) return fs::canonical(p, ec).string();
-  }
-  return std::string(FAASNET_SOURCE_DIR) + "/runtime/python/bootstrap.py";
-}
-
 struct UpFlags {
   std::string config;
   std::string credentials;
@@ -76,7 +65,7 @@ int Up(const UpFlags& f) {
   o.credentials_file = f.credentials;
   o.s3_listen = f.s3_listen;
   o.lambda_listen = f.lambda_listen;
-  o.python_bootstrap = DefaultPythonBootstrap();
+  o.python_bootstrap = SourcePath("runtime/python/bootstrap.py");
   BlockStopSignals();
   auto server = region::RegionServer::Start(o);
   if (!server.ok()) return Fail(server.status());

@@ -1,139 +1,162 @@
-// faasnet run: the main job on the embedded local default. Until the benchmark
-// suite exists it starts the store, loads the data set and makes a round trip
-// with the bundled client, then says what it did.
+// faasnet run [SCENARIO...]: the benchmark suite (suite/runner.h) on a
+// platform (the embedded local region by default); with no scenario, the
+// `paper` scenario at the quick size. Writes a results directory
+// (docs/formats/results.md) and, when the analysis module is built in, its
+// report; prints where both are.
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/log.h"
-#include "base/units.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "dataset/make.h"
-#include "dataset/reviews.h"
-#include "s3/checksum.h"
-#include "s3client/client.h"
-#include "store/store_server.h"
+#include "region/config.h"
+#include "suite/local_platform.h"
+#include "suite/runner.h"
+#include "suite/scenario.h"
 
 namespace faasnet::cli {
-
 namespace {
 
-struct RunFlags {
-  std::string out;
-  std::string size = "200MB";
-  std::string chunk = "10MB";
-  uint64_t seed = 1;
-};
+namespace fs = std::filesystem;
 
-double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+struct RunFlags {
+  std::vector<std::string> scenarios;
+  std::string size = "quick";
+  std::string out;
+  std::string resume;
+  std::string platform = "local";
+  std::string isolation;
+  std::string work_dir;
+  std::string profile = "lambda-2019";
+  bool list = false;
+};
 
 std::string DefaultOut() {
   std::time_t t = std::time(nullptr);
   char buf[64];
-  std::strftime(buf, sizeof buf, "results/quickstart-%Y%m%d-%H%M%S", std::localtime(&t));
+  std::strftime(buf, sizeof buf, "results/run-%Y%m%d-%H%M%S", std::localtime(&t));
   return buf;
 }
 
-int Run(const RunFlags& f) {
-  std::string out = f.out.empty() ? DefaultOut() : f.out;
-  auto total = ParseBytes(f.size);
-  if (!total.ok()) return Fail(total.status().WithContext("--size"));
-  auto chunk = ParseBytes(f.chunk);
-  if (!chunk.ok()) return Fail(chunk.status().WithContext("--chunk"));
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
-  if (ec) return Fail(Status::FromErrno(ec.value(), "create results directory", out));
-
-  // 1. The embedded store, on a free loopback port, with generated credentials.
-  auto profiles = LoadOrCreateCredentials("", out + "/credentials");
-  if (!profiles.ok()) return Fail(profiles.status());
-  s3::CredentialStore creds;
-  if (Status st = creds.AddProfiles(*profiles); !st.ok()) return Fail(st);
-  auto user = PickProfile(*profiles, "default", out + "/credentials");
-  if (!user.ok()) return Fail(user.status());
-  store::StoreServerOptions so;
-  so.data_dir = out + "/store";
-  so.listen = {"127.0.0.1:0"};
-  auto server = store::StoreServer::Start(so, std::move(creds));
-  if (!server.ok()) return Fail(server.status());
-  std::cout << "1. started the embedded S3 store at " << (*server)->endpoint() << " (data in " << so.data_dir << ")\n";
-
-  // 2. The data set.
-  s3client::Options co;
-  co.endpoint = (*server)->endpoint();
-  co.credentials = *user;
-  auto client = s3client::Client::Create(co);
-  if (!client.ok()) return Fail(client.status());
-  dataset::MakeOptions mo;
-  mo.bucket = "faasnet-data";
-  mo.total_bytes = *total;
-  mo.chunk_bytes = *chunk;
-  mo.seed = f.seed;
-  if (Status st = dataset::ValidateMakeOptions(mo); !st.ok()) return Fail(st);
-  auto t0 = std::chrono::steady_clock::now();
-  auto manifest = dataset::MakeDataset(mo, *client);
-  if (!manifest.ok()) return Fail(manifest.status());
-  double load_s = Seconds(std::chrono::steady_clock::now() - t0);
-  std::cout << "2. generated and uploaded the data set: " << manifest->chunk_count << " chunks of "
-            << FormatBytes(manifest->chunk_bytes) << " = " << FormatBytes(manifest->total_bytes) << " in "
-            << load_s << " s (" << FormatByteRate(manifest->total_bytes / load_s) << ", generation included)\n";
-
-  // 3. Round trip: download every chunk, check it against the manifest; upload one back.
-  nlohmann::json rows = nlohmann::json::array();
-  uint64_t bytes = 0;
-  double get_s = 0;
-  for (const auto& c : manifest->chunks) {
-    s3::Crc32c crc;
-    auto got = client->GetObject(mo.bucket, c.key, [&](std::string_view s) {
-      crc.Update(s);
-      return true;
-    });
-    if (!got.ok()) return Fail(got.status());
-    if (crc.value() != c.crc32c) {
-      return Fail(Status::Internal("chunk " + c.key + " came back with a different CRC32C than the manifest's"));
+nlohmann::json Machine() {
+  nlohmann::json m = {{"cpus", std::thread::hardware_concurrency()}};
+  utsname u{};
+  if (::uname(&u) == 0) m["kernel"] = std::string(u.release);
+  std::ifstream cpu("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpu, line))
+    if (line.starts_with("model name")) {
+      m["cpu_model"] = line.substr(line.find(':') + 2);
+      break;
     }
-    double s = Seconds(got->info.timings.duration());
-    get_s += s;
-    bytes += c.size_bytes;
-    rows.push_back({{"op", "get"}, {"key", c.key}, {"bytes", c.size_bytes}, {"seconds", s}});
+  m["memory_bytes"] = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  return m;
+}
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_done{false};
+
+int Run(const RunFlags& f) {
+  auto size = suite::ParseSize(f.size);
+  if (!size.ok()) return Fail(size.status());
+  std::vector<std::string> refs = f.scenarios.empty() ? std::vector<std::string>{"paper"} : f.scenarios;
+  auto dirs = suite::DefaultScenarioDirs();
+  dirs.push_back(SourcePath("scenarios"));
+  // Every scenario is checked before anything starts.
+  auto scenarios = suite::LoadScenarios(refs, dirs, *size);
+  if (!scenarios.ok()) return Fail(scenarios.status());
+  size_t cells = 0;
+  for (const auto& s : *scenarios) cells += s.Cells()->size();
+  if (f.list) {
+    for (const auto& s : *scenarios) {
+      auto cs = s.Cells();
+      for (const auto& c : *cs) std::cout << c.id << "  (x" << c.repetitions << ")\n";
+    }
+    return kExitOk;
   }
-  std::string data = dataset::GenerateChunk(mo.seed, 0, manifest->chunk_bytes);
-  auto put = client->PutObject(mo.bucket, "roundtrip/chunk-00000.csv", data);
-  if (!put.ok()) return Fail(put.status());
-  double put_s = Seconds(put->info.timings.duration());
-  rows.push_back({{"op", "put"}, {"key", "roundtrip/chunk-00000.csv"}, {"bytes", data.size()}, {"seconds", put_s}});
-  std::cout << "3. round trip with the bundled client: downloaded " << manifest->chunk_count << " chunks ("
-            << FormatBytes(bytes) << ", checksums match the manifest) at " << FormatByteRate(bytes / get_s)
-            << ", uploaded one " << FormatBytes(data.size()) << " chunk at " << FormatByteRate(data.size() / put_s)
-            << "\n";
-  {
-    std::ofstream rf(out + "/roundtrip.json");
-    rf << nlohmann::json{{"schema", "faasnet.quickstart/1"}, {"endpoint", (*server)->endpoint()}, {"rows", rows}}
-              .dump(1)
-       << "\n";
+  if (f.platform != "local")
+    return Fail(Status::InvalidArgument("--platform " + f.platform + ": this build runs `local` only"));
+
+  std::string out = !f.resume.empty() ? f.resume : (f.out.empty() ? DefaultOut() : f.out);
+  auto writer = suite::ResultsWriter::Open(out, !f.resume.empty());
+  if (!writer.ok()) return Fail(writer.status());
+
+  suite::LocalOptions lo;
+  if (f.isolation == "none") lo.base.isolation = region::Isolation::kNone;
+  else if (f.isolation == "full" || f.isolation.empty()) lo.base.isolation = region::Isolation::kFull;
+  else return Fail(Status::InvalidArgument("--isolation " + f.isolation + ": expected full or none"));
+  lo.base.name = "suite";
+  lo.default_profile = f.profile;
+  lo.work_dir = !f.work_dir.empty() ? f.work_dir
+                : ::geteuid() == 0 ? "/var/lib/faasnet/suite"
+                                   : "/var/tmp/faasnet-suite-" + std::to_string(::geteuid());
+  lo.python_bootstrap = SourcePath("runtime/python/bootstrap.py");
+  std::error_code ec;
+  lo.probe_dir = (fs::read_symlink("/proc/self/exe", ec).parent_path() / "functions/probe").string();
+  lo.boto3_dir = SourcePath("runtime/functions/boto3");
+  lo.log = [](const std::string& s) { std::cerr << s << "\n"; };
+  fs::create_directories(lo.work_dir, ec);
+
+  // Ctrl-C / SIGTERM: finish the invocations in flight, keep what was measured, tear down.
+  BlockStopSignals();
+  std::thread watcher([] {
+    WaitForStopSignal();
+    if (g_done) return;
+    std::cerr << "faasnet: stopping after the invocations in flight\n";
+    g_stop = true;
+  });
+  suite::LocalPlatform platform(lo);
+  suite::RunOptions ro;
+  ro.size = *size;
+  ro.scenario_refs = refs;
+  ro.stop = &g_stop;
+  ro.log = lo.log;
+  ro.extra_run = {{"faasnet_version", VersionString()}, {"machine", Machine()}};
+  std::cerr << "faasnet run: " << scenarios->size() << " scenario(s), " << cells << " cell(s), size "
+            << suite::SizeName(*size) << ", results in " << out << "\n";
+  auto t0 = std::chrono::steady_clock::now();
+  auto sum = suite::Run(*scenarios, platform, **writer, ro);
+  (void)platform.Close();
+  g_done = true;
+  if (!g_stop) ::kill(::getpid(), SIGTERM);  // release the watcher
+  watcher.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!sum.ok()) {
+    std::cerr << "faasnet run: stopped after " << secs << " s; what was measured is in " << out << "\n";
+    return Fail(sum.status());
   }
-  (*server)->Stop();
-  std::cout << "Done. Records in " << out << "/roundtrip.json; the store's data stays in " << so.data_dir
-            << " (serve it again with: build/faasnet store serve --data " << so.data_dir << " --credentials " << out
-            << "/credentials).\n"
-            << "Not yet here: the paper's experiments in sandboxed functions (the region, network and suite issues).\n";
-  return kExitOk;
+  std::cout << "faasnet run: " << sum->status << " in " << static_cast<int>(secs) << " s: " << sum->cells_run
+            << " cell(s) run, " << sum->cells_skipped << " skipped (resumed), " << sum->invocations
+            << " invocation(s), " << sum->errors << " failed\n"
+            << "  results: " << out << "  (run.json, invocations.jsonl, cells.jsonl, telemetry.jsonl)\n";
+  return sum->status == "complete" ? kExitOk : kExitFailure;
 }
 
 }  // namespace
 
 void AddRunCommand(CLI::App& app, Action* action) {
-  auto* run = app.add_subcommand("run", "The main job on the embedded local default (for now: store, data set, "
-                                        "round trip)");
+  auto* run = app.add_subcommand("run", "Run scenarios (default: the paper's experiments, quick size) on the "
+                                        "embedded local region and write a results directory");
   auto f = std::make_shared<RunFlags>();
-  run->add_option("--out", f->out, "Results directory (default: results/quickstart-<time>)");
-  run->add_option("--size", f->size, "Data set size (MB = 10^6 bytes)")->capture_default_str();
-  run->add_option("--chunk", f->chunk, "Chunk size")->capture_default_str();
-  run->add_option("--seed", f->seed, "Data set seed")->capture_default_str();
+  run->add_option("scenario", f->scenarios, "Scenario names (scenarios/<name>.yaml) or files; default: paper");
+  run->add_option("--size", f->size, "quick (within 15 min on 2 vCPUs) or full")->capture_default_str();
+  run->add_option("--out", f->out, "Results directory (default: results/run-<time>)");
+  run->add_option("--resume", f->resume, "Continue the run in this results directory (skips finished cells)");
+  run->add_option("--platform", f->platform, "Where functions run: local")->capture_default_str();
+  run->add_option("--isolation", f->isolation, "local: full (root: namespaces, cgroups, shaping) or none");
+  run->add_option("--profile", f->profile, "local: network profile for cells that set none")->capture_default_str();
+  run->add_option("--work-dir", f->work_dir, "local: the region's working directory (data set kept here)");
+  run->add_flag("--list", f->list, "Only print the cells the scenarios expand to (checks the files)");
+  run->footer("Scenario keys:\n" + suite::ScenarioKeysHelp());
   run->callback([f, action] { *action = [f] { return Run(*f); }; });
 }
 

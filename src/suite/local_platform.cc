@@ -1,0 +1,257 @@
+#include "suite/local_platform.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "dataset/make.h"
+#include "region/region_server.h"
+#include "s3/credentials.h"
+#include "s3client/client.h"
+
+namespace faasnet::suite {
+namespace {
+
+Result<region::CpuPolicy::Kind> CpuKind(const std::string& s) {
+  if (s == "paper-2019") return region::CpuPolicy::Kind::kPaper2019;
+  if (s == "lambda") return region::CpuPolicy::Kind::kLambda;
+  if (s == "fixed") return region::CpuPolicy::Kind::kFixed;
+  return Status::InvalidArgument("cpu_policy '" + s + "'");
+}
+
+Result<region::Placement> PlacementOf(const std::string& s) {
+  if (s == "binpack") return region::Placement::kBinpack;
+  if (s == "spread") return region::Placement::kSpread;
+  if (s == "random") return region::Placement::kRandom;
+  return Status::InvalidArgument("placement '" + s + "'");
+}
+
+}  // namespace
+
+LocalPlatform::LocalPlatform(LocalOptions options) : o_(std::move(options)) {}
+LocalPlatform::~LocalPlatform() { (void)Close(); }
+
+Result<region::RegionConfig> LocalPlatform::ConfigFor(const Cell& cell) const {
+  region::RegionConfig cfg = o_.base;
+  if (!cell.cpu_policy.empty()) {
+    auto k = CpuKind(cell.cpu_policy);
+    if (!k.ok()) return k.status();
+    cfg.cpu.kind = *k;
+  }
+  if (!cell.placement.empty()) {
+    auto p = PlacementOf(cell.placement);
+    if (!p.ok()) return p.status();
+    cfg.placement = *p;
+  }
+  region::HostSpec proto = cfg.hosts.empty() ? region::HostSpec{} : cfg.hosts.front();
+  if (cell.host_vcpus > 0) proto.vcpus = cell.host_vcpus;
+  if (cell.host_memory_mb > 0) proto.memory_mb = cell.host_memory_mb;
+  int max_mem = *std::max_element(cell.memories.begin(), cell.memories.end());
+  int needed = 0;
+  if (cell.params.contains("memory_mix")) {
+    int sum = 0;
+    for (int m : cell.memories) sum += m;
+    needed = (sum + proto.memory_mb - 1) / proto.memory_mb;
+  } else {
+    int per_host = std::max(1, proto.memory_mb / max_mem);
+    needed = (cell.concurrency + per_host - 1) / per_host;
+  }
+  if (max_mem > proto.memory_mb)
+    return Status::InvalidArgument("cell " + cell.id + ": memory " + std::to_string(max_mem) +
+                                   " MB does not fit an emulated host of " + std::to_string(proto.memory_mb) + " MB");
+  if (cell.colocated && needed > 1)
+    return Status::InvalidArgument("cell " + cell.id + ": the co-located functions need " +
+                                   std::to_string(needed) + " hosts' memory; they must fit one host");
+  int hosts = std::max({cell.hosts, needed, 1});
+  cfg.hosts.clear();
+  for (int i = 0; i < hosts; ++i) {
+    region::HostSpec h = proto;
+    h.id = "h" + std::to_string(i);
+    cfg.hosts.push_back(h);
+  }
+  if (auto st = cfg.Validate(); !st.ok()) return st.WithContext("cell " + cell.id);
+  return cfg;
+}
+
+nlohmann::json LocalPlatform::Describe() const {
+  nlohmann::json hosts = nlohmann::json::array();
+  for (const auto& h : config_.hosts) hosts.push_back({{"id", h.id}, {"vcpus", h.vcpus}, {"memory_mb", h.memory_mb}});
+  return {{"kind", "local"},
+          {"region", config_.name},
+          {"isolation", region::IsolationName(config_.isolation)},
+          {"oversubscribed", config_.total_vcpus() > std::thread::hardware_concurrency()},
+          {"hosts", hosts},
+          {"cpu_policy", region::CpuPolicy::KindName(config_.cpu.kind)},
+          {"cpu_scale", config_.cpu.cpu_scale},
+          {"placement", region::PlacementName(config_.placement)},
+          {"network_profile", nullptr}};
+}
+
+Status LocalPlatform::StopRegion() {
+  if (server_) server_->Stop();
+  server_.reset();
+  functions_.clear();
+  key_.clear();
+  std::lock_guard lock(rec_mu_);
+  rec_offset_ = 0;
+  return Status::Ok();
+}
+
+Status LocalPlatform::PrepareRegion(const Cell& cell) {
+  auto cfg = ConfigFor(cell);
+  if (!cfg.ok()) return cfg.status();
+  std::string key = cell.region_key() + "|" + std::to_string(cfg->hosts.size());
+  if (server_ && key == key_) return Status::Ok();
+  (void)StopRegion();
+  region::RegionServerOptions so;
+  so.config = *cfg;
+  so.work_dir = o_.work_dir;
+  so.s3_listen = "127.0.0.1:0";
+  so.lambda_listen = "127.0.0.1:0";
+  so.python_bootstrap = o_.python_bootstrap;
+  so.store_fsync = false;  // the data set is regenerated when lost; fsync costs the CPU the experiments measure
+  so.credentials_file = o_.work_dir + "/credentials";
+  if (!std::filesystem::exists(so.credentials_file)) so.credentials_file.clear();
+  if (o_.log)
+    o_.log("  region: " + std::to_string(cfg->hosts.size()) + " host(s), cpu " +
+           region::CpuPolicy::KindName(cfg->cpu.kind) + ", placement " + region::PlacementName(cfg->placement) +
+           ", isolation " + region::IsolationName(cfg->isolation));
+  auto server = region::RegionServer::Start(so);
+  if (!server.ok()) return server.status();
+  server_ = std::move(*server);
+  config_ = *cfg;
+  key_ = key;
+  // Keep the generated credentials for the next start, so the store's data stays readable.
+  std::error_code ec;
+  if (server_->credentials_file() != o_.work_dir + "/credentials")
+    std::filesystem::copy_file(server_->credentials_file(), o_.work_dir + "/credentials",
+                               std::filesystem::copy_options::overwrite_existing, ec);
+  std::ifstream in(server_->credentials_file());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto profiles = s3::ParseCredentialsFile(ss.str(), server_->credentials_file());
+  if (!profiles.ok()) return profiles.status();
+  if (profiles->empty()) return Status::Internal("region credentials file has no profile");
+  creds_ = profiles->front().credentials;
+  std::lock_guard lock(rec_mu_);
+  rec_offset_ = 0;
+  if (std::filesystem::exists(server_->records_path())) rec_offset_ = std::filesystem::file_size(server_->records_path(), ec);
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> LocalPlatform::EnsureData(uint64_t chunk_bytes, int count) {
+  if (!server_) return Status::FailedPrecondition("no region");
+  auto& have = data_[chunk_bytes];
+  if (static_cast<int>(have.size()) >= count) return have;
+  s3client::Options co;
+  co.endpoint = server_->s3_endpoint();
+  co.credentials = creds_;
+  auto client = s3client::Client::Create(co);
+  if (!client.ok()) return client.status();
+  dataset::MakeOptions mo;
+  mo.bucket = bucket();
+  mo.chunk_bytes = chunk_bytes;
+  mo.total_bytes = chunk_bytes * static_cast<uint64_t>(count);
+  if (auto st = dataset::ValidateMakeOptions(mo); !st.ok()) return st;
+  auto t0 = std::chrono::steady_clock::now();
+  auto manifest = dataset::MakeDataset(mo, *client);
+  if (!manifest.ok()) return manifest.status().WithContext("data set");
+  have.clear();
+  for (const auto& c : manifest->chunks) have.push_back(c.key);
+  if (o_.log)
+    o_.log("  data: " + std::to_string(count) + " x " + std::to_string(chunk_bytes / 1000000.0) + " MB in " +
+           std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) + " s");
+  return have;
+}
+
+Result<lambdaclient::Client> LocalPlatform::NewLambdaClient() {
+  if (!server_) return Status::FailedPrecondition("no region");
+  lambdaclient::Options lo;
+  lo.endpoint = server_->lambda_endpoint();
+  lo.region = config_.aws_region;
+  lo.credentials = creds_;
+  lo.max_retries = 0;  // an invocation is a measurement: no silent retries
+  return lambdaclient::Client::Create(lo);
+}
+
+Result<std::string> LocalPlatform::EnsureFunction(const FunctionNeed& need) {
+  std::string name = "fnet-" + need.workload + (need.pin ? "-pin-" : "-") + std::to_string(need.slot);
+  lambdaclient::Options lo;
+  auto client = NewLambdaClient();
+  if (!client.ok()) return client.status();
+  auto it = functions_.find(name);
+  if (it == functions_.end()) {
+    lambdaclient::FunctionSpec spec;
+    spec.name = name;
+    spec.memory_mb = need.memory_mb;
+    spec.timeout_s = need.timeout_s;
+    if (need.workload == "boto3") {
+      spec.runtime = "python3.11";
+      spec.handler = "app.handler";
+      spec.local_path = o_.boto3_dir;
+    } else {
+      spec.local_path = o_.probe_dir;
+    }
+    if (!std::filesystem::exists(spec.local_path))
+      return Status::NotFound("workload " + need.workload + ": " + spec.local_path +
+                              " does not exist (build it: ninja -C build)");
+    if (need.pin && !config_.hosts.empty()) spec.environment["FAASNET_PIN_HOST"] = config_.hosts.front().id;
+    auto r = client->CreateFunction(spec);
+    if (!r.ok()) return r.status();
+    functions_[name] = {need.memory_mb, need.timeout_s};
+    return name;
+  }
+  if (it->second != std::make_pair(need.memory_mb, need.timeout_s)) {
+    auto r = client->UpdateFunctionConfiguration(name, need.memory_mb, need.timeout_s);
+    if (!r.ok()) return r.status();
+    it->second = {need.memory_mb, need.timeout_s};
+  }
+  return name;
+}
+
+Status LocalPlatform::ForceCold(const std::string& name) {
+  auto client = NewLambdaClient();
+  if (!client.ok()) return client.status();
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return Status::NotFound("function " + name);
+  // Any configuration update retires the warm sandboxes (as on Lambda).
+  return client->UpdateFunctionConfiguration(name, it->second.first, it->second.second).status();
+}
+
+nlohmann::json LocalPlatform::EventExtras(const Cell&, int) { return nlohmann::json::object(); }
+
+InvocationFacts LocalPlatform::RecordFor(const std::string& request_id) {
+  if (!server_) return {};
+  const std::string path = server_->records_path();
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    {
+      std::lock_guard lock(rec_mu_);
+      std::ifstream in(path);
+      in.seekg(static_cast<std::streamoff>(rec_offset_));
+      std::string line;
+      while (std::getline(in, line)) {
+        if (in.eof()) break;  // a partial last line: read it next time
+        rec_offset_ += line.size() + 1;
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_object() && j.contains("request_id") && j["request_id"].is_string()) {
+          std::string id = j["request_id"].get<std::string>();
+          records_[id] = std::move(j);
+        }
+      }
+      if (auto it = records_.find(request_id); it != records_.end()) {
+        InvocationFacts f{std::move(it->second)};
+        records_.erase(it);
+        return f;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return {};
+}
+
+std::vector<nlohmann::json> LocalPlatform::TelemetryBetween(int64_t, int64_t) { return {}; }
+
+Status LocalPlatform::Close() { return StopRegion(); }
+
+}  // namespace faasnet::suite
