@@ -331,7 +331,7 @@ Result<RunSummary> Run(const std::vector<Scenario>& scenarios, Platform& platfor
                         {"scenario_refs", opts.scenario_refs},
                         {"scenario_files", files},
                         {"platform", platform.Describe()}};
-  run.update(opts.extra_run);
+  if (opts.extra_run.is_object()) run.update(opts.extra_run);
   if (auto st = out.WriteRun(run); !st.ok()) return st;
   RunSummary sum;
   std::string run_id = RunId();
