@@ -39,6 +39,7 @@ int Main(int argc, char** argv) {
   Action action;
   AddRunCommand(app, &action);
   AddQuickstartCommand(app, &action);
+  AddCloudCommand(app, &action);
   AddRegionCommand(app, &action);
   AddStoreCommand(app, &action);
   AddDatasetCommand(app, &action);

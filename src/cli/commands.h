@@ -20,6 +20,7 @@ void AddDatasetCommand(CLI::App& app, Action* action);
 void AddRunCommand(CLI::App& app, Action* action);
 void AddRegionCommand(CLI::App& app, Action* action);
 void AddQuickstartCommand(CLI::App& app, Action* action);
+void AddCloudCommand(CLI::App& app, Action* action);
 
 // A file of the source tree (runtime/..., scenarios/...): next to the binary's
 // build directory when run from build/, else where it was built from.

@@ -19,6 +19,10 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "region/config.h"
+#include "base/strings.h"
+#include "cloud/aws_platform.h"
+#include "cloud/estimate.h"
+#include "cloud/http_platform.h"
 #include "suite/local_platform.h"
 #include "suite/runner.h"
 #include "suite/scenario.h"
@@ -38,7 +42,107 @@ struct RunFlags {
   std::string work_dir;
   std::string profile = "lambda-2019";
   bool list = false;
+  // aws / http
+  std::string aws_profile;
+  std::string endpoint_url, s3_endpoint_url, ca_file, role, run_id, arch = "x86_64", python_runtime = "python3.12";
+  double max_cost = -1;
+  bool keep = false;
+  std::vector<std::string> http_urls;
 };
+
+std::string AwsRegion(const std::string& profile) {
+  for (const char* e : {"AWS_REGION", "AWS_DEFAULT_REGION"})
+    if (const char* v = std::getenv(e); v && *v) return v;
+  const char* cfg = std::getenv("AWS_CONFIG_FILE");
+  const char* home = std::getenv("HOME");
+  std::string path = cfg ? cfg : (home ? std::string(home) + "/.aws/config" : "");
+  std::ifstream in(path);
+  std::string line, section, want = profile.empty() || profile == "default" ? "default" : "profile " + profile;
+  while (std::getline(in, line)) {
+    std::string_view t = Trim(line);
+    if (t.starts_with("[")) section = std::string(Trim(t.substr(1, t.find(']') - 1)));
+    else if (section == want && t.starts_with("region")) {
+      auto eq = t.find('=');
+      if (eq != std::string_view::npos) return std::string(Trim(t.substr(eq + 1)));
+    }
+  }
+  return "us-east-1";
+}
+
+std::string NewRunId() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::gmtime(&t));
+  return buf;
+}
+
+// The platform the flags ask for.
+Result<std::unique_ptr<suite::Platform>> MakePlatform(const RunFlags& f, const std::vector<suite::Cell>& cells,
+                                                      std::function<void(const std::string&)> log) {
+  std::error_code ec;
+  // FAASNET_PROBE_DIR: another build of the probe (tests, cross-compiled arm64).
+  const char* probe_env = std::getenv("FAASNET_PROBE_DIR");
+  std::string probe_dir = probe_env && *probe_env
+                              ? std::string(probe_env)
+                              : (fs::read_symlink("/proc/self/exe", ec).parent_path() / "functions/probe").string();
+  if (f.platform == "local") {
+    suite::LocalOptions lo;
+    if (f.isolation == "none") lo.base.isolation = region::Isolation::kNone;
+    else if (f.isolation == "full" || f.isolation.empty()) lo.base.isolation = region::Isolation::kFull;
+    else return Status::InvalidArgument("--isolation " + f.isolation + ": expected full or none");
+    lo.base.name = "suite";
+    lo.default_profile = f.profile;
+    lo.work_dir = !f.work_dir.empty() ? f.work_dir
+                  : ::geteuid() == 0 ? "/var/lib/faasnet/suite"
+                                     : "/var/tmp/faasnet-suite-" + std::to_string(::geteuid());
+    lo.python_bootstrap = SourcePath("runtime/python/bootstrap.py");
+    lo.probe_dir = probe_dir;
+    lo.boto3_dir = SourcePath("runtime/functions/boto3");
+    lo.log = log;
+    fs::create_directories(lo.work_dir, ec);
+    return std::unique_ptr<suite::Platform>(new suite::LocalPlatform(lo));
+  }
+  if (f.platform == "aws") {
+    cloud::AwsOptions ao;
+    ao.region = AwsRegion(f.aws_profile);
+    ao.lambda_endpoint = f.endpoint_url;
+    ao.s3_endpoint = f.s3_endpoint_url;
+    const char* envp = std::getenv("AWS_PROFILE");
+    auto creds = ResolveCredentials("", !f.aws_profile.empty() ? f.aws_profile : envp ? envp : "default");
+    if (!creds.ok()) return creds.status();
+    ao.credentials = *creds;
+    ao.role_arn = !f.role.empty() ? f.role : (std::getenv("FAASNET_AWS_ROLE") ? std::getenv("FAASNET_AWS_ROLE") : "");
+    ao.run_id = f.run_id.empty() ? NewRunId() : f.run_id;
+    ao.probe_dir = probe_dir;
+    ao.boto3_dir = SourcePath("runtime/functions/boto3");
+    ao.architecture = f.arch;
+    ao.python_runtime = f.python_runtime;
+    ao.ca_file = f.ca_file;
+    ao.keep = f.keep;
+    ao.log = log;
+    auto est = cloud::Estimate(cells);
+    std::cerr << "faasnet run: estimated AWS cost " << est.ToString() << "\n";
+    if (f.max_cost >= 0 && est.total() > f.max_cost)
+      return Status::FailedPrecondition("the estimated cost $" + std::to_string(est.total()) + " is above --max-cost $" +
+                                        std::to_string(f.max_cost) + "; nothing was created");
+    auto p = cloud::AwsPlatform::Create(ao);
+    if (!p.ok()) return p.status();
+    return std::unique_ptr<suite::Platform>(std::move(*p));
+  }
+  if (f.platform == "http") {
+    cloud::HttpOptions ho;
+    for (const auto& u : f.http_urls) {
+      auto eq = u.find('=');
+      if (eq == std::string::npos) return Status::InvalidArgument("--http-url " + u + ": expected WORKLOAD=URL");
+      ho.urls[u.substr(0, eq)] = u.substr(eq + 1);
+    }
+    if (ho.urls.empty()) return Status::InvalidArgument("--platform http needs --http-url WORKLOAD=URL");
+    ho.ca_file = f.ca_file;
+    ho.log = log;
+    return std::unique_ptr<suite::Platform>(new cloud::HttpPlatform(ho));
+  }
+  return Status::InvalidArgument("--platform " + f.platform + ": expected local, aws or http");
+}
 
 std::string DefaultOut() {
   std::time_t t = std::time(nullptr);
@@ -83,28 +187,18 @@ int Run(const RunFlags& f) {
     }
     return kExitOk;
   }
-  if (f.platform != "local")
-    return Fail(Status::InvalidArgument("--platform " + f.platform + ": this build runs `local` only"));
+  std::vector<suite::Cell> all_cells;
+  for (const auto& s : *scenarios) {
+    auto cs = s.Cells();
+    all_cells.insert(all_cells.end(), cs->begin(), cs->end());
+  }
+  auto log = [](const std::string& s) { std::cerr << s << "\n"; };
+  auto platform = MakePlatform(f, all_cells, log);
+  if (!platform.ok()) return Fail(platform.status());
 
   std::string out = !f.resume.empty() ? f.resume : (f.out.empty() ? DefaultOut() : f.out);
   auto writer = suite::ResultsWriter::Open(out, !f.resume.empty());
   if (!writer.ok()) return Fail(writer.status());
-
-  suite::LocalOptions lo;
-  if (f.isolation == "none") lo.base.isolation = region::Isolation::kNone;
-  else if (f.isolation == "full" || f.isolation.empty()) lo.base.isolation = region::Isolation::kFull;
-  else return Fail(Status::InvalidArgument("--isolation " + f.isolation + ": expected full or none"));
-  lo.base.name = "suite";
-  lo.default_profile = f.profile;
-  lo.work_dir = !f.work_dir.empty() ? f.work_dir
-                : ::geteuid() == 0 ? "/var/lib/faasnet/suite"
-                                   : "/var/tmp/faasnet-suite-" + std::to_string(::geteuid());
-  lo.python_bootstrap = SourcePath("runtime/python/bootstrap.py");
-  std::error_code ec;
-  lo.probe_dir = (fs::read_symlink("/proc/self/exe", ec).parent_path() / "functions/probe").string();
-  lo.boto3_dir = SourcePath("runtime/functions/boto3");
-  lo.log = [](const std::string& s) { std::cerr << s << "\n"; };
-  fs::create_directories(lo.work_dir, ec);
 
   // Ctrl-C / SIGTERM: finish the invocations in flight, keep what was measured, tear down.
   BlockStopSignals();
@@ -114,18 +208,17 @@ int Run(const RunFlags& f) {
     std::cerr << "faasnet: stopping after the invocations in flight\n";
     g_stop = true;
   });
-  suite::LocalPlatform platform(lo);
   suite::RunOptions ro;
   ro.size = *size;
   ro.scenario_refs = refs;
   ro.stop = &g_stop;
-  ro.log = lo.log;
+  ro.log = log;
   ro.extra_run = {{"faasnet_version", VersionString()}, {"machine", Machine()}};
   std::cerr << "faasnet run: " << scenarios->size() << " scenario(s), " << cells << " cell(s), size "
             << suite::SizeName(*size) << ", results in " << out << "\n";
   auto t0 = std::chrono::steady_clock::now();
-  auto sum = suite::Run(*scenarios, platform, **writer, ro);
-  (void)platform.Close();
+  auto sum = suite::Run(*scenarios, **platform, **writer, ro);
+  if (auto st = (*platform)->Close(); !st.ok()) std::cerr << "faasnet run: cleanup: " << st.ToString() << "\n";
   g_done = true;
   if (!g_stop) ::kill(::getpid(), SIGTERM);  // release the watcher
   watcher.join();
@@ -143,6 +236,36 @@ int Run(const RunFlags& f) {
 
 }  // namespace
 
+void AddCloudCommand(CLI::App& app, Action* action) {
+  auto* cloud = app.add_subcommand("cloud", "Cloud platforms: find and remove what runs left behind");
+  cloud->require_subcommand(1);
+  auto* cleanup = cloud->add_subcommand("cleanup", "Delete functions tagged `faasnet` and buckets faasnet-<run> "
+                                                   "(what an interrupted --platform aws run left)");
+  auto f = std::make_shared<RunFlags>();
+  cleanup->add_option("--aws-profile", f->aws_profile, "the credentials/config profile");
+  cleanup->add_option("--endpoint-url", f->endpoint_url, "Lambda endpoint override");
+  cleanup->add_option("--s3-endpoint-url", f->s3_endpoint_url, "S3 endpoint override");
+  cleanup->add_option("--ca-file", f->ca_file, "CA bundle for https endpoints");
+  cleanup->callback([f, action] {
+    *action = [f] {
+      cloud::AwsOptions ao;
+      ao.region = AwsRegion(f->aws_profile);
+      ao.lambda_endpoint = f->endpoint_url;
+      ao.s3_endpoint = f->s3_endpoint_url;
+      const char* envp = std::getenv("AWS_PROFILE");
+      auto creds = ResolveCredentials("", !f->aws_profile.empty() ? f->aws_profile : envp ? envp : "default");
+      if (!creds.ok()) return Fail(creds.status());
+      ao.credentials = *creds;
+      ao.ca_file = f->ca_file;
+      auto removed = cloud::AwsPlatform::CleanupLeftovers(ao);
+      if (!removed.ok()) return Fail(removed.status());
+      for (const auto& r : *removed) std::cout << "removed " << r << "\n";
+      std::cout << "faasnet cloud cleanup: " << removed->size() << " leftover(s) removed\n";
+      return kExitOk;
+    };
+  });
+}
+
 void AddRunCommand(CLI::App& app, Action* action) {
   auto* run = app.add_subcommand("run", "Run scenarios (default: the paper's experiments, quick size) on the "
                                         "embedded local region and write a results directory");
@@ -151,10 +274,21 @@ void AddRunCommand(CLI::App& app, Action* action) {
   run->add_option("--size", f->size, "quick (within 15 min on 2 vCPUs) or full")->capture_default_str();
   run->add_option("--out", f->out, "Results directory (default: results/run-<time>)");
   run->add_option("--resume", f->resume, "Continue the run in this results directory (skips finished cells)");
-  run->add_option("--platform", f->platform, "Where functions run: local")->capture_default_str();
+  run->add_option("--platform", f->platform, "Where functions run: local, aws or http")->capture_default_str();
   run->add_option("--isolation", f->isolation, "local: full (root: namespaces, cgroups, shaping) or none");
   run->add_option("--profile", f->profile, "local: network profile for cells that set none")->capture_default_str();
   run->add_option("--work-dir", f->work_dir, "local: the region's working directory (data set kept here)");
+  run->add_option("--aws-profile", f->aws_profile, "aws: the credentials/config profile (default: AWS_PROFILE or default)");
+  run->add_option("--endpoint-url", f->endpoint_url, "aws: Lambda endpoint override (also AWS_ENDPOINT_URL_LAMBDA)");
+  run->add_option("--s3-endpoint-url", f->s3_endpoint_url, "aws: S3 endpoint override");
+  run->add_option("--ca-file", f->ca_file, "aws/http: CA bundle for https endpoints");
+  run->add_option("--role", f->role, "aws: the functions' execution role ARN (or FAASNET_AWS_ROLE)");
+  run->add_option("--run-id", f->run_id, "aws: names and tags what the run creates (default: the time)");
+  run->add_option("--arch", f->arch, "aws: x86_64 or arm64 (the probe must be built for it)")->capture_default_str();
+  run->add_option("--python-runtime", f->python_runtime, "aws: runtime of the boto3 workload")->capture_default_str();
+  run->add_option("--max-cost", f->max_cost, "aws: refuse to start when the estimated cost (USD) is above this");
+  run->add_flag("--keep", f->keep, "aws: leave the functions and bucket in place");
+  run->add_option("--http-url", f->http_urls, "http: WORKLOAD=URL (repeatable)");
   run->add_flag("--list", f->list, "Only print the cells the scenarios expand to (checks the files)");
   run->footer("Scenario keys:\n" + suite::ScenarioKeysHelp());
   run->callback([f, action] { *action = [f] { return Run(*f); }; });

@@ -335,6 +335,7 @@ awaitable<void> InvokeApi::GetFunction(Call& c, bool configuration_only) {
   code["RepositoryType"] = "faasnet";
   if (!config->code_dir.empty()) code["Location"] = "file://" + config->code_dir;
   out["Code"] = std::move(code);
+  if (!config->tags.empty()) out["Tags"] = config->tags;
   co_await SendJson(c, 200, Dump(out));
 }
 

@@ -423,6 +423,14 @@ LambdaResult<CreateFunctionInput> ParseCreateFunctionInput(std::string_view body
     in.code.local_path = *local_path;
   }
 
+  if (auto it = j.find("Tags"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return BadContent("Tags", "an object");
+    if (it->size() > 50) return LambdaError::InvalidParameterValueException("A function can have at most 50 tags.");
+    for (const auto& [k, val] : it->items()) {
+      if (!val.is_string()) return BadContent("Tags." + k, "a string");
+      in.tags[k] = val.get<std::string>();
+    }
+  }
   in.runtime = *common.runtime;
   in.role = *common.role;
   if (common.handler) in.handler = *common.handler;
@@ -447,6 +455,7 @@ FunctionConfiguration NewConfiguration(const CreateFunctionInput& in, std::strin
   c.timeout_s = in.timeout_s;
   c.memory_mb = in.memory_mb;
   c.environment = in.environment;
+  c.tags = in.tags;
   c.architectures = in.architectures;
   c.ephemeral_storage_mb = in.ephemeral_storage_mb;
   c.last_modified = FormatLastModified(now);

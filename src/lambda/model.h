@@ -77,6 +77,9 @@ struct FunctionConfiguration {
   std::vector<std::string> architectures = {"x86_64"};
   std::map<std::string, std::string> environment;  // Environment.Variables; omitted when empty
   int ephemeral_storage_mb = kDefaultEphemeralStorageMb;
+  // CreateFunction's Tags; GetFunction answers them as a top-level "Tags"
+  // (as Lambda does). Not part of the configuration JSON.
+  std::map<std::string, std::string> tags;
   // faasnet: the directory holding the function's code; GetFunction reports it
   // as Code.Location "file://<code_dir>". Not part of the configuration JSON.
   std::string code_dir;
@@ -106,6 +109,7 @@ struct CreateFunctionInput {
   std::vector<std::string> architectures = {"x86_64"};
   int ephemeral_storage_mb = kDefaultEphemeralStorageMb;
   FunctionCode code;
+  std::map<std::string, std::string> tags;  // Tags (string values; at most 50)
   bool publish = false;  // accepted and ignored (faasnet has only $LATEST)
 };
 

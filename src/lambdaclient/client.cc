@@ -225,6 +225,10 @@ Result<nlohmann::json> Client::GetFunctionConfiguration(std::string_view name) {
   return JsonOf("GetFunctionConfiguration", name, impl_->Call("GET", FnPath(name, "/configuration"), "", ""), 200);
 }
 
+Result<nlohmann::json> Client::GetFunction(std::string_view name) {
+  return JsonOf("GetFunction", name, impl_->Call("GET", FnPath(name), "", ""), 200);
+}
+
 Status Client::WaitActive(std::string_view name, std::chrono::seconds wait) {
   auto deadline = std::chrono::steady_clock::now() + wait;
   while (true) {
@@ -243,9 +247,11 @@ Status Client::WaitActive(std::string_view name, std::chrono::seconds wait) {
 }
 
 Result<nlohmann::json> Client::UpdateFunctionConfiguration(std::string_view name, int memory_mb, int timeout_s,
-                                                           std::chrono::seconds wait) {
+                                                           std::chrono::seconds wait,
+                                                           const std::map<std::string, std::string>* environment) {
   nlohmann::json req = {{"MemorySize", memory_mb}};
   if (timeout_s > 0) req["Timeout"] = timeout_s;
+  if (environment) req["Environment"] = {{"Variables", *environment}};
   auto r = JsonOf("UpdateFunctionConfiguration", name,
                   impl_->Call("PUT", FnPath(name, "/configuration"), "", req.dump()), 200);
   if (!r.ok()) return r;

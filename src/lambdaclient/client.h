@@ -82,10 +82,13 @@ class Client {
 
   Result<nlohmann::json> CreateFunction(const FunctionSpec& spec);
   Result<nlohmann::json> GetFunctionConfiguration(std::string_view name);
-  // Sets memory (and timeout when > 0), then waits until LastUpdateStatus is
+  // GetFunction: {"Configuration", "Code", "Tags"}.
+  Result<nlohmann::json> GetFunction(std::string_view name);
+  // Sets memory (and timeout when > 0, and the environment when given), then waits until LastUpdateStatus is
   // no longer InProgress (at most `wait`); Failed -> kFailedPrecondition.
   Result<nlohmann::json> UpdateFunctionConfiguration(std::string_view name, int memory_mb, int timeout_s = 0,
-                                                     std::chrono::seconds wait = std::chrono::seconds(300));
+                                                     std::chrono::seconds wait = std::chrono::seconds(300),
+                                                     const std::map<std::string, std::string>* environment = nullptr);
   // Waits until State is Active (Pending after create on AWS).
   Status WaitActive(std::string_view name, std::chrono::seconds wait = std::chrono::seconds(300));
   Status DeleteFunction(std::string_view name);

@@ -531,6 +531,15 @@ Result<RequestInfo> Client::HeadBucket(std::string_view bucket) {
   return info;
 }
 
+Result<std::vector<std::string>> Client::ListBuckets() {
+  Call c = MakeCall("ListBuckets", "GET", {}, {});
+  std::string body;
+  c.out = &body;
+  RequestInfo info;
+  RETURN_IF_ERROR(impl_->Perform(c, &info));
+  return ParseListBuckets(body);
+}
+
 Result<RequestInfo> Client::DeleteBucket(std::string_view bucket) {
   Call c = MakeCall("DeleteBucket", "DELETE", bucket, {});
   RequestInfo info;

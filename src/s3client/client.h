@@ -123,6 +123,8 @@ class Client {
   Result<RequestInfo> CreateBucket(std::string_view bucket);
   // HEAD /bucket. Errors: 404 -> kNotFound, 403 -> kPermissionDenied.
   Result<RequestInfo> HeadBucket(std::string_view bucket);
+  // GET /: the names of the caller's buckets.
+  Result<std::vector<std::string>> ListBuckets();
   // DELETE /bucket. Errors: 409 BucketNotEmpty, 404 NoSuchBucket.
   Result<RequestInfo> DeleteBucket(std::string_view bucket);
 

@@ -204,4 +204,14 @@ bool IsRetryableHttp(int http_status, std::string_view s3_code) {
   return s3_code == "RequestTimeout" || s3_code == "InternalError" || s3_code == "SlowDown" || s3_code == "Throttling";
 }
 
+Result<std::vector<std::string>> ParseListBuckets(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size())) return Status::Internal("ListBuckets: the answer is not XML");
+  auto root = doc.child("ListAllMyBucketsResult");
+  if (!root) return Status::Internal("ListBuckets: no ListAllMyBucketsResult element");
+  std::vector<std::string> names;
+  for (auto b : root.child("Buckets").children("Bucket")) names.emplace_back(b.child_value("Name"));
+  return names;
+}
+
 }  // namespace faasnet::s3client

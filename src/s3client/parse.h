@@ -22,6 +22,8 @@ namespace faasnet::s3client {
 // delimiters and StartAfter are URL-decoded ('+' as space, as S3 encodes).
 // Errors: InvalidArgument "ListObjectsV2: ..." for malformed XML, another
 // root element, a bad Size or a bad escape.
+// ListAllMyBucketsResult -> bucket names.
+Result<std::vector<std::string>> ParseListBuckets(std::string_view xml);
 Status ParseListObjectsV2(std::string_view xml, bool url_encoded, ListObjectsResult* out);
 
 // The UploadId of an InitiateMultipartUploadResult.

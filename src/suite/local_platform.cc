@@ -175,9 +175,14 @@ Result<lambdaclient::Client> LocalPlatform::NewLambdaClient() {
   return lambdaclient::Client::Create(lo);
 }
 
+Result<std::unique_ptr<Invoker>> LocalPlatform::NewInvoker() {
+  auto c = NewLambdaClient();
+  if (!c.ok()) return c.status();
+  return std::unique_ptr<Invoker>(new LambdaInvoker(std::move(*c)));
+}
+
 Result<std::string> LocalPlatform::EnsureFunction(const FunctionNeed& need) {
   std::string name = "fnet-" + need.workload + (need.pin ? "-pin-" : "-") + std::to_string(need.slot);
-  lambdaclient::Options lo;
   auto client = NewLambdaClient();
   if (!client.ok()) return client.status();
   auto it = functions_.find(name);

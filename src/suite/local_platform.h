@@ -45,7 +45,9 @@ class LocalPlatform : public Platform {
   std::string bucket() const override { return "faasnet-data"; }
   Result<std::string> EnsureFunction(const FunctionNeed& need) override;
   Status ForceCold(const std::string& name) override;
-  Result<lambdaclient::Client> NewLambdaClient() override;
+  Result<std::unique_ptr<Invoker>> NewInvoker() override;
+  // A Lambda client of the running region.
+  Result<lambdaclient::Client> NewLambdaClient();
   nlohmann::json EventExtras(const Cell& cell, int worker) override;
   InvocationFacts RecordFor(const std::string& request_id) override;
   std::vector<nlohmann::json> TelemetryBetween(int64_t from_unix_ms, int64_t to_unix_ms) override;

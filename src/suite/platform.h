@@ -13,6 +13,7 @@
 #define FAASNET_SUITE_PLATFORM_H_
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -30,6 +31,26 @@ struct FunctionNeed {
   int memory_mb = 128;
   int timeout_s = 300;
   bool pin = false;  // all on one host (local: the first host)
+};
+
+// Invokes functions for one worker thread (not thread-safe; one per worker).
+class Invoker {
+ public:
+  virtual ~Invoker() = default;
+  // RequestResponse with the log tail (the REPORT line) when the platform has one.
+  virtual Result<lambdaclient::InvokeOutput> Invoke(const std::string& function, const std::string& payload) = 0;
+};
+
+// The Invoker of Lambda-API platforms (local, aws).
+class LambdaInvoker : public Invoker {
+ public:
+  explicit LambdaInvoker(lambdaclient::Client client) : client_(std::move(client)) {}
+  Result<lambdaclient::InvokeOutput> Invoke(const std::string& function, const std::string& payload) override {
+    return client_.Invoke(function, payload, true);
+  }
+
+ private:
+  lambdaclient::Client client_;
 };
 
 // What an invocation did beyond the Lambda API's answer (null where unknown).
@@ -54,8 +75,8 @@ class Platform {
   virtual Result<std::string> EnsureFunction(const FunctionNeed& need) = 0;
   // Makes the next invocations of `name` cold (new sandboxes).
   virtual Status ForceCold(const std::string& name) = 0;
-  // A Lambda client for one worker thread.
-  virtual Result<lambdaclient::Client> NewLambdaClient() = 0;
+  // An invoker for one worker thread.
+  virtual Result<std::unique_ptr<Invoker>> NewInvoker() = 0;
   // Extra event fields for an action (e.g. the iperf server for worker `worker`).
   virtual nlohmann::json EventExtras(const Cell& cell, int worker) = 0;
   // The platform's own record of `request_id` (local: the region's invocation

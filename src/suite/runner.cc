@@ -187,12 +187,12 @@ struct CellRun {
     std::vector<Status> st(cell.concurrency);
     for (int w = 0; w < cell.concurrency; ++w) {
       ts.emplace_back([&, w] {
-        auto c = platform.NewLambdaClient();
+        auto c = platform.NewInvoker();
         if (!c.ok()) {
           st[w] = c.status();
           return;
         }
-        auto r = c->Invoke(functions[w % functions.size()], R"({"action":"noop","sleep_ms":300})", false);
+        auto r = (*c)->Invoke(functions[w % functions.size()], R"({"action":"noop","sleep_ms":300})");
         if (!r.ok()) st[w] = r.status();
         else if (!r->function_error.empty()) st[w] = Status::FailedPrecondition("warm-up of " + functions[w % functions.size()] + " failed: " + r->payload.substr(0, 300));
       });
@@ -213,7 +213,7 @@ struct CellRun {
     std::vector<std::thread> ts;
     for (int w = 0; w < cell.concurrency; ++w) {
       ts.emplace_back([&, w] {
-        auto client = platform.NewLambdaClient();
+        auto client = platform.NewInvoker();
         if (cell.colocated) sync.arrive_and_wait();
         if (!client.ok()) {
           errors_seen++;
@@ -232,7 +232,7 @@ struct CellRun {
           ev.update(platform.EventExtras(cell, w));
           int64_t start = NowUnixMs();
           auto t0 = std::chrono::steady_clock::now();
-          auto r = client->Invoke(fn, ev.dump(), true);
+          auto r = (*client)->Invoke(fn, ev.dump());
           int64_t end = start + static_cast<int64_t>(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
           int64_t f = first.load();
           while (start < f && !first.compare_exchange_weak(f, start)) {}

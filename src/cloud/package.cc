@@ -1,0 +1,86 @@
+#include "cloud/package.h"
+
+#include <sys/stat.h>
+#include <zip.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace faasnet::cloud {
+
+Result<std::string> BuildZip(const std::vector<ZipEntry>& entries) {
+  std::set<std::string> names;
+  for (const auto& e : entries) {
+    if (e.name.empty()) return Status::InvalidArgument("zip entry with an empty name");
+    if (!names.insert(e.name).second) return Status::InvalidArgument("zip entry '" + e.name + "' twice");
+  }
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* src = zip_source_buffer_create(nullptr, 0, 0, &err);
+  if (!src) return Status::Internal(std::string("zip: ") + zip_error_strerror(&err));
+  zip_t* z = zip_open_from_source(src, ZIP_TRUNCATE, &err);
+  if (!z) {
+    zip_source_free(src);
+    return Status::Internal(std::string("zip: ") + zip_error_strerror(&err));
+  }
+  zip_source_keep(src);
+  for (const auto& e : entries) {
+    zip_source_t* data = zip_source_buffer(z, e.data.data(), e.data.size(), 0);
+    zip_int64_t idx = data ? zip_file_add(z, e.name.c_str(), data, ZIP_FL_ENC_UTF_8) : -1;
+    if (idx < 0) {
+      if (data) zip_source_free(data);
+      std::string m = zip_strerror(z);
+      zip_discard(z);
+      zip_source_free(src);
+      return Status::Internal("zip " + e.name + ": " + m);
+    }
+    zip_file_set_external_attributes(z, static_cast<zip_uint64_t>(idx), 0, ZIP_OPSYS_UNIX,
+                                     static_cast<zip_uint32_t>((S_IFREG | e.mode) << 16));
+  }
+  if (zip_close(z) < 0) {
+    std::string m = zip_strerror(z);
+    zip_discard(z);
+    zip_source_free(src);
+    return Status::Internal("zip: " + m);
+  }
+  std::string out;
+  if (zip_source_open(src) == 0) {
+    zip_source_seek(src, 0, SEEK_END);
+    zip_int64_t size = zip_source_tell(src);
+    zip_source_seek(src, 0, SEEK_SET);
+    out.resize(static_cast<size_t>(std::max<zip_int64_t>(size, 0)));
+    zip_int64_t got = zip_source_read(src, out.data(), out.size());
+    zip_source_close(src);
+    if (got != size) out.clear();
+  }
+  zip_source_free(src);
+  if (out.empty()) return Status::Internal("zip: could not read the archive back");
+  return out;
+}
+
+Result<std::string> ZipDirectory(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::NotFound("package directory " + dir + " does not exist");
+  std::vector<ZipEntry> entries;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return Status::IoError("package " + dir + ": " + ec.message());
+    if (!it->is_regular_file()) continue;
+    if (it->path().filename() == "__pycache__" || it->path().extension() == ".pyc") continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    struct stat st {};
+    ::stat(it->path().c_str(), &st);
+    entries.push_back({fs::relative(it->path(), dir).string(), ss.str(), static_cast<unsigned>(st.st_mode & 0777)});
+  }
+  if (entries.empty()) return Status::NotFound("package directory " + dir + " is empty");
+  std::sort(entries.begin(), entries.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return BuildZip(entries);
+}
+
+}  // namespace faasnet::cloud

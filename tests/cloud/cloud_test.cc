@@ -1,0 +1,85 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "cloud/aws_platform.h"
+#include "cloud/estimate.h"
+#include "cloud/package.h"
+#include "lambda/zip.h"
+
+namespace faasnet::cloud {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Package, ZipsKeepContentAndTheExecutableBit) {
+  auto dir = fs::temp_directory_path() / ("faasnet-zip-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "src" / "lib");
+  std::ofstream(dir / "src" / "bootstrap") << "#!/bin/sh\necho hi\n";
+  ::chmod((dir / "src" / "bootstrap").c_str(), 0755);
+  std::ofstream(dir / "src" / "lib" / "app.py") << "def handler(e, c): return e\n";
+  auto zip = ZipDirectory((dir / "src").string());
+  ASSERT_TRUE(zip.ok()) << zip.status().ToString();
+  auto out = lambda::ExtractZip(*zip, (dir / "out").string());
+  ASSERT_TRUE(out.ok());
+  std::ifstream in(dir / "out" / "lib" / "app.py");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "def handler(e, c): return e\n");
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "out" / "bootstrap").c_str(), &st), 0);
+  EXPECT_TRUE(st.st_mode & S_IXUSR);
+  EXPECT_FALSE(ZipDirectory((dir / "nope").string()).ok());
+  EXPECT_FALSE(BuildZip({{"a", "1"}, {"a", "2"}}).ok());
+  fs::remove_all(dir);
+}
+
+std::vector<suite::Cell> CellsOf(const char* yaml) {
+  auto s = suite::Scenario::FromYaml(yaml, suite::Size::kQuick, "t.yaml");
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return *s->Cells();
+}
+
+TEST(Estimate, ScalesWithMemoryInvocationsAndBytes) {
+  auto small = Estimate(CellsOf("name: t\nexperiments:\n  - name: e\n    memory_mb: 128\n    chunks: 10\n"));
+  auto big = Estimate(CellsOf("name: t\nexperiments:\n  - name: e\n    memory_mb: 1024\n    chunks: 10\n"));
+  auto many = Estimate(CellsOf("name: t\nexperiments:\n  - name: e\n    memory_mb: 128\n    chunks: 100\n"));
+  EXPECT_EQ(small.invocations, 11);  // 10 + one warm-up
+  EXPECT_GT(big.gb_seconds, small.gb_seconds);
+  EXPECT_GT(many.total(), 5 * small.total());
+  EXPECT_NEAR(small.lambda_usd, small.gb_seconds * kUsdPerGbSecondX86, 1e-12);
+  // 128 MB at 10 MB/s: 10 MB takes ~1 s; the estimate must not be below the bytes' time.
+  EXPECT_GE(small.gb_seconds, 10 * 0.125 * 1.0);
+  EXPECT_NE(small.ToString().find("GB-s"), std::string::npos);
+}
+
+TEST(ResolveEndpoint, ExplicitThenServiceEnvThenGlobalEnvThenPublic) {
+  ::unsetenv("AWS_ENDPOINT_URL_LAMBDA");
+  ::unsetenv("AWS_ENDPOINT_URL");
+  EXPECT_EQ(ResolveEndpoint("", "AWS_ENDPOINT_URL_LAMBDA", "https://pub"), "https://pub");
+  ::setenv("AWS_ENDPOINT_URL", "http://all", 1);
+  EXPECT_EQ(ResolveEndpoint("", "AWS_ENDPOINT_URL_LAMBDA", "https://pub"), "http://all");
+  ::setenv("AWS_ENDPOINT_URL_LAMBDA", "http://lambda", 1);
+  EXPECT_EQ(ResolveEndpoint("", "AWS_ENDPOINT_URL_LAMBDA", "https://pub"), "http://lambda");
+  EXPECT_EQ(ResolveEndpoint("http://x", "AWS_ENDPOINT_URL_LAMBDA", "https://pub"), "http://x");
+  ::unsetenv("AWS_ENDPOINT_URL_LAMBDA");
+  ::unsetenv("AWS_ENDPOINT_URL");
+}
+
+TEST(AwsPlatform, RefusesBadRunIdsAndMissingRole) {
+  AwsOptions o;
+  o.credentials = {"AK", "SK", ""};
+  o.run_id = "Bad_Id";
+  o.role_arn = "arn:aws:iam::1:role/r";
+  EXPECT_EQ(AwsPlatform::Create(o).status().code(), Status::Code::kInvalidArgument);
+  o.run_id = "ok-1";
+  o.role_arn = "";
+  auto p = AwsPlatform::Create(o);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("--role"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace faasnet::cloud
