@@ -43,7 +43,8 @@ nlohmann::json BuildEvent(const Cell& cell, const std::string& bucket, const std
     }
   } else if (cell.action == "iperf") {
     e["direction"] = cell.params.value("direction", "down");
-    e["duration_s"] = cell.params.value("duration_s", 10.0);
+    // Whole seconds (the probe's iperf takes an integer; iperf3 -t does too).
+    e["duration_s"] = std::max(1, static_cast<int>(std::lround(cell.params.value("duration_s", 10.0))));
   }
   return e;
 }

@@ -43,7 +43,7 @@ const std::vector<KeyDef>& Keys() {
       {"colocated", Kind::kInt, true, 1, 1000, {},
        "N functions started together (barrier) on one host, one invocation each", "[1, 2, 4, 8]"},
       {"direction", Kind::kString, true, 0, 0, {"up", "down"}, "iperf: upload (function -> server) or download", "down"},
-      {"duration_s", Kind::kNumber, true, 0.5, 600, {}, "iperf: seconds per test", "10"},
+      {"duration_s", Kind::kInt, true, 1, 600, {}, "iperf: whole seconds per test", "10"},
       {"fetch", Kind::kBool, true, 0, 0, {}, "s3-put: download the object first (untimed), as the paper did", "true"},
       {"repetitions", Kind::kInt, false, 1, 100000, {}, "times each cell runs", "{quick: 3, full: 10}"},
       {"start", Kind::kString, false, 0, 0, {"warm", "cold"},

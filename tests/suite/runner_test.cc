@@ -30,7 +30,8 @@ TEST(BuildEvent, EachActionCarriesWhatItsWorkloadNeeds) {
   Cell iperf = CellOf("name: t\nexperiments:\n  - name: e\n    action: iperf\n    direction: up\n    duration_s: 3\n");
   auto i = BuildEvent(iperf, "b", {}, 0, 0, 0, "r");
   EXPECT_EQ(i["direction"], "up");
-  EXPECT_EQ(i["duration_s"], 3.0);
+  EXPECT_EQ(i["duration_s"], 3);
+  EXPECT_TRUE(i["duration_s"].is_number_integer());
 }
 
 lambdaclient::InvokeOutput Out(std::string payload, std::string log = "", std::string fe = "") {
