@@ -19,6 +19,7 @@ void AddStoreCommand(CLI::App& app, Action* action);
 void AddDatasetCommand(CLI::App& app, Action* action);
 void AddRunCommand(CLI::App& app, Action* action);
 void AddRegionCommand(CLI::App& app, Action* action);
+void AddReportCommand(CLI::App& app, Action* action);  // report and plan
 
 // Prints "faasnet: <message>" to stderr and returns the exit code for `st`.
 int Fail(const Status& st);
