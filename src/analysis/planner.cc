@@ -9,7 +9,7 @@ namespace faasnet::analysis {
 
 namespace {
 
-std::string F(double v) {
+std::string Str(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
@@ -27,33 +27,56 @@ double MedianOf(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// f(m): linear between measured memories (CPU quota, hence a CPU-bound
-// client's rate, is linear in memory); nullopt outside the range.
-std::optional<double> Interpolate(const std::vector<std::pair<double, double>>& pts, double m) {
-  if (pts.empty() || m < pts.front().first - 1e-9 || m > pts.back().first + 1e-9) return std::nullopt;
-  for (size_t i = 0; i < pts.size(); ++i) {
-    if (std::abs(pts[i].first - m) < 1e-9) return pts[i].second;
-    if (i + 1 < pts.size() && m < pts[i + 1].first) {
-      double t = (m - pts[i].first) / (pts[i + 1].first - pts[i].first);
-      return pts[i].second + t * (pts[i + 1].second - pts[i].second);
+bool InRange(const std::vector<std::pair<double, double>>& pts, double m) {
+  return !pts.empty() && m >= pts.front().first - 1e-9 && m <= pts.back().first + 1e-9;
+}
+
+// f(m) = min(a m, c) over the measured points (sorted by memory): the first k
+// points proportional, the rest flat, for the k with the least squared
+// relative error.
+void FitCeiling(BandwidthModel* m) {
+  const auto& pts = m->by_memory;
+  double best = INFINITY;
+  for (size_t k = 0; k <= pts.size(); ++k) {
+    double a = 0, c = 0, mb = 0, mm = 0;
+    for (size_t i = 0; i < k; ++i) {
+      mb += pts[i].first * pts[i].second;
+      mm += pts[i].first * pts[i].first;
+    }
+    if (k) a = mb / mm;
+    for (size_t i = k; i < pts.size(); ++i) c += pts[i].second / (pts.size() - k);
+    std::optional<double> ceiling = k < pts.size() ? std::optional<double>(c) : std::nullopt;
+    double sse = 0;
+    for (const auto& [mem, b] : pts) {
+      double f = k ? a * mem : INFINITY;
+      if (ceiling) f = std::min(f, *ceiling);
+      sse += (f / b - 1) * (f / b - 1);
+    }
+    if (sse < best - 1e-12) {
+      best = sse;
+      m->slope_mb_per_s_per_mb = a;
+      m->ceiling_mb_per_s = ceiling;
     }
   }
-  return std::nullopt;
 }
 
 }  // namespace
 
+double BandwidthModel::F(double memory_mb) const {
+  double f = slope_mb_per_s_per_mb > 0 ? slope_mb_per_s_per_mb * memory_mb : INFINITY;
+  return ceiling_mb_per_s ? std::min(f, *ceiling_mb_per_s) : f;
+}
+
 Result<double> BandwidthModel::MbPerS(double memory_mb, double per_host) const {
-  auto f = Interpolate(by_memory, memory_mb);
-  if (!f) {
-    return Status::InvalidArgument("memory " + F(memory_mb) + " MB is outside the measured range " +
-                                   F(min_memory()) + "-" + F(max_memory()) + " MB");
+  if (!InRange(by_memory, memory_mb)) {
+    return Status::InvalidArgument("memory " + Str(memory_mb) + " MB is outside the measured range " +
+                                   Str(min_memory()) + "-" + Str(max_memory()) + " MB");
   }
   if (per_host < 1 || per_host > max_per_host) {
-    return Status::InvalidArgument("concurrency " + F(per_host) + " is outside the measured range 1-" +
-                                   F(max_per_host) + " functions per host");
+    return Status::InvalidArgument("concurrency " + Str(per_host) + " is outside the measured range 1-" +
+                                   Str(max_per_host) + " functions per host");
   }
-  double b = *f;
+  double b = F(memory_mb);
   if (host_aggregate_mb_per_s) b = std::min(b, *host_aggregate_mb_per_s / per_host);
   return b;
 }
@@ -108,11 +131,13 @@ Result<BandwidthModel> FitBandwidthModel(const std::vector<CellStats>& cells, co
                                    "(run fig4-memory-s3)");
   }
   for (const auto& [mem, v] : single) m.by_memory.push_back({mem, MedianOf(v)});
+  FitCeiling(&m);
   std::vector<double> aggregates;
   for (const CellStats* c : shared) {
-    auto f = Interpolate(m.by_memory, c->memory_mb);
     // Link-bound: clearly below what the memory alone allows.
-    if (f && c->mb_per_s->median < 0.9 * *f) aggregates.push_back(c->mb_per_s->median * c->per_host);
+    if (InRange(m.by_memory, c->memory_mb) && c->mb_per_s->median < 0.9 * m.F(c->memory_mb)) {
+      aggregates.push_back(c->mb_per_s->median * c->per_host);
+    }
   }
   if (!aggregates.empty()) m.host_aggregate_mb_per_s = MedianOf(aggregates);
   if (!over_bill.empty()) m.overhead_billed_ms = MedianOf(over_bill);
@@ -170,8 +195,8 @@ Result<PlanResult> MakePlan(const BandwidthModel& model, const PriceSheet& price
     }
   }
   auto describe = [](const Plan& p) {
-    return F(p.memory_mb) + " MB x " + std::to_string(p.concurrency) + " (" + F(p.response_s) + " s, $" +
-           F(p.cost_usd) + ")";
+    return Str(p.memory_mb) + " MB x " + std::to_string(p.concurrency) + " (" + Str(p.response_s) + " s, $" +
+           Str(p.cost_usd) + ")";
   };
   if (req.deadline_s) {
     for (const Plan& p : out.frontier) {
@@ -180,10 +205,10 @@ Result<PlanResult> MakePlan(const BandwidthModel& model, const PriceSheet& price
       }
     }
     if (!out.recommended) {
-      return Status::NotFound("no plan meets the deadline of " + F(*req.deadline_s) + " s within the measured range; "
+      return Status::NotFound("no plan meets the deadline of " + Str(*req.deadline_s) + " s within the measured range; "
                               "the fastest is " + describe(out.frontier.front()));
     }
-    out.why = "the cheapest plan that finishes within " + F(*req.deadline_s) + " s";
+    out.why = "the cheapest plan that finishes within " + Str(*req.deadline_s) + " s";
   } else if (req.budget_usd) {
     for (const Plan& p : out.frontier) {
       if (p.cost_usd <= *req.budget_usd && (!out.recommended || p.response_s < out.recommended->response_s)) {
@@ -191,10 +216,10 @@ Result<PlanResult> MakePlan(const BandwidthModel& model, const PriceSheet& price
       }
     }
     if (!out.recommended) {
-      return Status::NotFound("no plan fits the budget of $" + F(*req.budget_usd) + "; the cheapest is " +
+      return Status::NotFound("no plan fits the budget of $" + Str(*req.budget_usd) + "; the cheapest is " +
                               describe(out.frontier.back()));
     }
-    out.why = "the fastest plan that costs at most $" + F(*req.budget_usd);
+    out.why = "the fastest plan that costs at most $" + Str(*req.budget_usd);
   }
   return out;
 }

@@ -3,8 +3,12 @@
 // cheapest (or fastest) memory x concurrency for a data-transfer job.
 //
 // Model (fitted, never assumed): bandwidth(m, n) = min(f(m), A / n), where
-//   f(m)  piecewise-linear interpolation of the median per-function S3
-//         download MB/s of the cells with one function per host, over memory;
+//   f(m)  = min(a x m, c): a client whose rate follows its CPU quota (which is
+//         proportional to memory) up to a ceiling, fitted to the median
+//         per-function S3 download MB/s of the cells with one function per
+//         host (least squares on relative error over every split of the
+//         measured memories into a proportional and a flat part; a flat-only
+//         or proportional-only fit when that is better);
 //   A     the host's aggregate: the median of (per-function MB/s x n) over
 //         cells with n >= 2 whose functions ran clearly below f(m) (shared-link
 //         bound); unbounded when no such cell exists.
@@ -30,6 +34,8 @@ namespace faasnet::analysis {
 
 struct BandwidthModel {
   std::vector<std::pair<double, double>> by_memory;  // (memory_mb, MB/s), one function per host, sorted
+  double slope_mb_per_s_per_mb = 0;                  // a (0 when the fit is flat)
+  std::optional<double> ceiling_mb_per_s;            // c (none when the fit is proportional only)
   std::optional<double> host_aggregate_mb_per_s;     // A
   double max_per_host = 1;                           // largest n measured
   double overhead_billed_ms = 0, overhead_client_ms = 0;
@@ -39,6 +45,7 @@ struct BandwidthModel {
 
   double min_memory() const { return by_memory.front().first; }
   double max_memory() const { return by_memory.back().first; }
+  double F(double memory_mb) const;
   // min(f(m), A/n); InvalidArgument outside the measured memory range or n.
   Result<double> MbPerS(double memory_mb, double per_host) const;
 };

@@ -7,16 +7,19 @@
 #include <nlohmann/json.hpp>
 #include <queue>
 #include <random>
+#include <stdlib.h>
+#include <functional>
+#include <cstdlib>
 
 namespace faasnet::analysis::testing {
 
 double World::S3MbPerS(double memory_mb, double per_host, bool upload) const {
   double client = std::min(client_mb_per_s_per_mb * memory_mb, client_cap_mb_per_s) * (upload ? upload_factor : 1);
-  return std::min(client, nic_mb_per_s / per_host);
+  return std::min(client, nic_mb_per_s / (shared_nic ? per_host : 1));
 }
 
 double World::IperfMbPerS(double memory_mb, double per_host) const {
-  double b = nic_mb_per_s / per_host;
+  double b = nic_mb_per_s / (shared_nic ? per_host : 1);
   if (iperf_mb_per_s_per_gb > 0) b = std::min(b, iperf_mb_per_s_per_gb * memory_mb / 1024);
   return b;
 }
@@ -41,7 +44,7 @@ struct Writer {
   double Invocation(const std::string& scenario, const std::string& experiment, const std::string& cell_id,
                     const json& params, double memory_mb, const std::string& action, const std::string& direction,
                     double bytes, double mbps, double start_ms, int worker, int seq, const std::string& host) {
-    double elapsed = bytes / 1e6 / mbps * 1000;
+    double elapsed = bytes / 1e6 / mbps * 1000 + (action == "iperf" ? 0 : w.first_byte_ms);
     double duration = elapsed + w.overhead_ms;
     double client = duration + w.client_extra_ms;
     json r = {{"schema_version", 1},
@@ -140,6 +143,32 @@ struct Writer {
     clock_ms = end + 10;
   }
 };
+
+}  // namespace
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string tmpl = std::string(base ? base : "/tmp") + "/faasnet-analysis-XXXXXX";
+  char* made = ::mkdtemp(tmpl.data());
+  path_ = made ? made : "";
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+namespace {
 
 std::string Id(const std::string& sc, const std::string& e, const std::string& kv) { return sc + "/" + e + "/" + kv; }
 

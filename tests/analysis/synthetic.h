@@ -26,6 +26,8 @@ struct World {
   double upload_factor = 0.8;                 // S3 upload vs download
   double iperf_mb_per_s_per_gb = 0;           // > 0: a shaper ties iperf to memory
   double overhead_ms = 30;
+  double first_byte_ms = 0;                   // S3 latency inside the transfer time (makes MB/s depend on chunk size)
+  bool shared_nic = true;                     // false: co-located functions do not share the NIC
   double client_extra_ms = 5;
   double noise = 0.05;
   uint32_t seed = 1;
@@ -51,6 +53,22 @@ struct Selection {
 // `dir` (created). `platform_kind` goes to run.json (overlay labels).
 void WriteSyntheticResults(const std::string& dir, const World& world, const Selection& sel = {},
                            const std::string& platform_kind = "local");
+
+// A fresh directory under the test temp dir (removed by the destructor).
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Writes `text` to `path` (creating parent directories).
+void WriteFile(const std::string& path, const std::string& text);
+std::string ReadFile(const std::string& path);
 
 }  // namespace faasnet::analysis::testing
 
