@@ -15,9 +15,17 @@
 
 namespace faasnet::analysis {
 
-bool Figure::has_y2() const {
-  return std::any_of(series.begin(), series.end(), [](const Series& s) { return s.line; });
+namespace {
+bool HasValue(const Series& s) {
+  return std::any_of(s.points.begin(), s.points.end(), [](const Point& p) { return !std::isnan(p.y); });
 }
+}  // namespace
+
+bool Figure::has_y2() const {
+  return std::any_of(series.begin(), series.end(), [](const Series& s) { return s.line && HasValue(s); });
+}
+
+bool Figure::has_data() const { return std::any_of(series.begin(), series.end(), HasValue); }
 
 namespace {
 
@@ -442,6 +450,7 @@ std::string GnuplotScript(const Figure& f) {
   size_t k = 0, lines = 0;
   for (size_t i = 0; i < f.series.size(); ++i) {
     const Series& s = f.series[i];
+    if (!HasValue(s)) continue;  // gnuplot refuses a plot whose points are all undefined
     size_t col = 2 + 3 * i;
     std::string c = std::to_string(col), lo = std::to_string(col + 1), hi = std::to_string(col + 2);
     std::string lt = std::to_string(i + 1);
@@ -483,7 +492,7 @@ bool HaveProgram(const std::string& program) {
 
 Status RenderFigure(const Figure& f, const std::string& dir) {
   namespace fs = std::filesystem;
-  if (f.series.empty() || f.x.empty()) return Status::InvalidArgument("figure " + f.id + ": no data to draw");
+  if (!f.has_data()) return Status::InvalidArgument("figure " + f.id + ": no data to draw");
   if (!HaveProgram("gnuplot")) {
     return Status::FailedPrecondition("gnuplot not found in PATH: install it (apt-get install gnuplot-nox, or "
                                       "scripts/setup)");

@@ -48,6 +48,8 @@ struct Figure {
   std::vector<Series> series;
 
   bool has_y2() const;
+  // True when any series has a value (a scenario whose invocations all failed has none).
+  bool has_data() const;
 };
 
 // One result directory's cells, labelled for overlays.
@@ -66,7 +68,8 @@ std::vector<Figure> BuildFigures(const std::vector<Source>& sources, BillingRule
 std::string GnuplotData(const Figure& f);
 std::string GnuplotScript(const Figure& f);
 
-// Writes <id>.dat/.gp into `dir` and runs `gnuplot` there. FailedPrecondition
+// Writes <id>.dat/.gp into `dir` and runs `gnuplot` there. Series without
+// any value are left out of the plot; a figure without data is InvalidArgument. FailedPrecondition
 // (with the package to install) when gnuplot is not in PATH; Internal with
 // gnuplot's stderr when it fails.
 Status RenderFigure(const Figure& f, const std::string& dir);

@@ -62,9 +62,23 @@ void FitCeiling(BandwidthModel* m) {
 
 }  // namespace
 
-double BandwidthModel::F(double memory_mb) const {
+double BandwidthModel::Shape(double memory_mb) const {
   double f = slope_mb_per_s_per_mb > 0 ? slope_mb_per_s_per_mb * memory_mb : INFINITY;
   return ceiling_mb_per_s ? std::min(f, *ceiling_mb_per_s) : f;
+}
+
+double BandwidthModel::F(double memory_mb) const {
+  // The fitted shape, corrected by the measured/fitted ratio of the neighbouring measured memories.
+  const auto& pts = by_memory;
+  auto ratio = [&](size_t i) { return pts[i].second / Shape(pts[i].first); };
+  if (memory_mb <= pts.front().first) return Shape(memory_mb) * ratio(0);
+  for (size_t i = 0; i + 1 < pts.size(); ++i) {
+    if (memory_mb <= pts[i + 1].first) {
+      double t = (memory_mb - pts[i].first) / (pts[i + 1].first - pts[i].first);
+      return Shape(memory_mb) * (ratio(i) + t * (ratio(i + 1) - ratio(i)));
+    }
+  }
+  return Shape(memory_mb) * ratio(pts.size() - 1);
 }
 
 Result<double> BandwidthModel::MbPerS(double memory_mb, double per_host) const {

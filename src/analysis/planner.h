@@ -8,7 +8,9 @@
 //         per-function S3 download MB/s of the cells with one function per
 //         host (least squares on relative error over every split of the
 //         measured memories into a proportional and a flat part; a flat-only
-//         or proportional-only fit when that is better);
+//         or proportional-only fit when that is better), times the
+//         measured/fitted ratio interpolated linearly between the measured
+//         memories (so f passes through every measured point);
 //   A     the host's aggregate: the median of (per-function MB/s x n) over
 //         cells with n >= 2 whose functions ran clearly below f(m) (shared-link
 //         bound); unbounded when no such cell exists.
@@ -45,7 +47,8 @@ struct BandwidthModel {
 
   double min_memory() const { return by_memory.front().first; }
   double max_memory() const { return by_memory.back().first; }
-  double F(double memory_mb) const;
+  double Shape(double memory_mb) const;  // min(a m, c)
+  double F(double memory_mb) const;      // Shape x the interpolated measured/fitted ratio
   // min(f(m), A/n); InvalidArgument outside the measured memory range or n.
   Result<double> MbPerS(double memory_mb, double per_host) const;
 };

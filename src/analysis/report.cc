@@ -265,6 +265,13 @@ Result<ReportOutcome> WriteReport(const ReportOptions& o) {
   for (size_t i = 0; i < sets.size(); ++i) sources.push_back({sets[i].label, &cells[i]});
   std::string figures_html;
   for (Figure& f : BuildFigures(sources, billing)) {
+    if (!f.has_data()) {
+      std::string why = "figure " + f.id + ": no successful invocation with the measured values, not drawn";
+      outcome.warnings.push_back(why);
+      figures_html += "<figure id=\"fig-" + HtmlEscape(f.id) + "\"><p><b>" + HtmlEscape(f.title) + "</b>: " +
+                      HtmlEscape(why) + "</p></figure>\n";
+      continue;
+    }
     RETURN_IF_ERROR(RenderFigure(f, outcome.out_dir));
     ASSIGN_OR_RETURN(std::string html, FigureHtml(f, outcome.out_dir));
     figures_html += html;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 
 #include "synthetic.h"
 
@@ -69,6 +70,25 @@ TEST(PlannerTest, HeldOutCellsArePredictedWithin15Percent) {
   EXPECT_LT(v.max_abs_time_error, 0.15) << "mean " << v.mean_abs_time_error;
   EXPECT_LT(v.max_abs_cost_error, 0.15) << "mean " << v.mean_abs_cost_error;
   for (const auto& s : v.skipped) EXPECT_NE(s.find("outside the measured range"), std::string::npos) << s;
+}
+
+TEST(PlannerTest, HeldOutCellsOfAPaperShapedClientArePredictedWithin15Percent) {
+  // A client that is not min(a x memory, c): the paper's own Fig. 4a medians, which dip at 3008 MB.
+  World w;
+  w.client_table = testing::PaperFig4a();
+  Fixture fx(w, PlannerScenarios());
+  Validation v = LeaveOneOut(fx.cells, fx.rs.run, fx.prices, BillingRule::k1ms);
+  for (const auto& r : v.rows) {
+    std::cout << r.cell_id << ": time " << r.time_error * 100 << " %, cost " << r.cost_error * 100 << " %\n";
+  }
+  std::cout << "mean time error " << v.mean_abs_time_error * 100 << " %, max " << v.max_abs_time_error * 100
+            << " %; mean cost error " << v.mean_abs_cost_error * 100 << " %, max " << v.max_abs_cost_error * 100
+            << " %\n";
+  EXPECT_GE(v.rows.size(), 9u);
+  EXPECT_LT(v.mean_abs_time_error, 0.15);
+  EXPECT_LT(v.mean_abs_cost_error, 0.15);
+  EXPECT_LT(v.max_abs_time_error, 0.15);
+  EXPECT_LT(v.max_abs_cost_error, 0.15);
 }
 
 TEST(PlannerTest, TheRecommendationIsNearTheTrueOptimum) {

@@ -118,6 +118,38 @@ TEST(ReportTest, RendersEveryFigureAndOpensCleanlyInChromium) {
   std::cout << "screenshot: " << shot << "\n";
 }
 
+TEST(ReportTest, AScenarioWhoseInvocationsAllFailedIsReportedNotDrawn) {
+  TempDir tmp;
+  std::string dir = tmp / "failed";
+  testing::Selection sel;
+  sel.scenarios = {"fig2-iperf-memory", "fig5-colocated-iperf"};
+  testing::WriteSyntheticResults(dir, testing::World{}, sel);
+  std::string inv = testing::ReadFile(dir + "/invocations.jsonl"), rewritten;
+  size_t pos = 0;
+  while (pos < inv.size()) {
+    size_t nl = inv.find('\n', pos);
+    auto j = nlohmann::json::parse(inv.substr(pos, nl - pos));
+    if (j["scenario"] == "fig5-colocated-iperf") {
+      j["error_type"] = "Sandbox.Timedout";
+      j["result"] = nullptr;
+    }
+    rewritten += j.dump() + "\n";
+    pos = nl + 1;
+  }
+  testing::WriteFile(dir + "/invocations.jsonl", rewritten);
+  ReportOptions o;
+  o.dirs = {dir};
+  auto r = WriteReport(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->figures.size(), 1u);  // fig2 only: no planner cells either
+  EXPECT_EQ(r->figures[0].id, "fig2-iperf-memory");
+  ASSERT_FALSE(r->warnings.empty());
+  EXPECT_NE(r->warnings.back().find("fig5-colocated-iperf"), std::string::npos);
+  std::string html = testing::ReadFile(r->index_html);
+  EXPECT_NE(html.find("id=\"fig-fig5-colocated-iperf\""), std::string::npos);
+  EXPECT_NE(html.find("Planner</h2>\n<p>Not available"), std::string::npos);
+}
+
 TEST(ReportTest, TheConsoleCheckCatchesAPageThatLogsAnError) {
   if (!HaveChromium()) GTEST_SKIP() << "chromium not installed";
   TempDir tmp;

@@ -13,8 +13,21 @@
 
 namespace faasnet::analysis::testing {
 
+std::vector<std::pair<double, double>> PaperFig4a() {
+  return {{128, 9.5}, {256, 17.4}, {512, 32.4}, {1024, 52.8}, {2048, 66.0}, {3008, 60.6}};
+}
+
 double World::S3MbPerS(double memory_mb, double per_host, bool upload) const {
-  double client = std::min(client_mb_per_s_per_mb * memory_mb, client_cap_mb_per_s) * (upload ? upload_factor : 1);
+  double client = std::min(client_mb_per_s_per_mb * memory_mb, client_cap_mb_per_s);
+  if (!client_table.empty()) {
+    client = memory_mb <= client_table.front().first ? client_table.front().second : client_table.back().second;
+    for (size_t i = 0; i + 1 < client_table.size(); ++i) {
+      const auto& [m0, b0] = client_table[i];
+      const auto& [m1, b1] = client_table[i + 1];
+      if (memory_mb >= m0 && memory_mb <= m1) client = b0 + (b1 - b0) * (memory_mb - m0) / (m1 - m0);
+    }
+  }
+  client *= upload ? upload_factor : 1;
   return std::min(client, nic_mb_per_s / (shared_nic ? per_host : 1));
 }
 

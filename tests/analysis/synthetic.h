@@ -23,6 +23,10 @@ struct World {
   double nic_mb_per_s = 70.0;                 // host NIC goodput (586 Mbit HTB rate x 0.956 / 8)
   double client_mb_per_s_per_mb = 9.5 / 128;  // CPU-bound S3 client
   double client_cap_mb_per_s = 66.0;
+  // When not empty: the S3 client's MB/s at these memory sizes (linear in
+  // between) instead of min(client_mb_per_s_per_mb x memory, client_cap),
+  // e.g. the paper's Fig. 4a medians (PaperFig4a()).
+  std::vector<std::pair<double, double>> client_table;
   double upload_factor = 0.8;                 // S3 upload vs download
   double iperf_mb_per_s_per_gb = 0;           // > 0: a shaper ties iperf to memory
   double overhead_ms = 30;
@@ -39,6 +43,9 @@ struct World {
   double S3MbPerS(double memory_mb, double per_host, bool upload = false) const;
   double IperfMbPerS(double memory_mb, double per_host) const;
 };
+
+// The paper's Fig. 4a S3 download medians (PAPER.md): 9.5 ... 60.6 MB/s over 128 ... 3008 MB.
+std::vector<std::pair<double, double>> PaperFig4a();
 
 // Which scenarios to write (all by default).
 struct Selection {
