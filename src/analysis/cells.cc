@@ -130,8 +130,9 @@ std::vector<CellStats> SummarizeCells(const ResultSet& rs, const PriceSheet& pri
       if (c.invocations == 0) {
         c.invocations = r.invocations;
         c.errors = r.errors;
-        if (r.mbps_median) c.mb_per_s = Quartiles{*r.mbps_median, r.mbps_p25.value_or(*r.mbps_median),
-                                                  r.mbps_p75.value_or(*r.mbps_median), *r.mbps_median, 0};
+        if (r.mbps_median)
+          c.mb_per_s = Quartiles{*r.mbps_median, r.mbps_p25.value_or(*r.mbps_median),
+                                 r.mbps_p75.value_or(*r.mbps_median), *r.mbps_median, 0};
       }
     }
     if (!c.wall_s && first_start && last_end && *last_end > *first_start) c.wall_s = (*last_end - *first_start) / 1000;

@@ -43,16 +43,16 @@ struct CellStats {
   std::string direction, policy, workload, action;
 
   int invocations = 0, errors = 0;
-  std::optional<Quartiles> mb_per_s;       // per function
-  std::optional<Quartiles> transfer_s;     // workload elapsed, seconds
-  std::optional<Quartiles> run_ms;         // platform duration (billed basis)
-  std::optional<Quartiles> client_ms;      // round trip the runner saw
+  std::optional<Quartiles> mb_per_s;               // per function
+  std::optional<Quartiles> transfer_s;             // workload elapsed, seconds
+  std::optional<Quartiles> run_ms;                 // platform duration (billed basis)
+  std::optional<Quartiles> client_ms;              // round trip the runner saw
   std::map<double, Quartiles> mb_per_s_by_memory;  // cells mixing memory sizes
   double total_bytes = 0;
   std::optional<double> job_chunks, job_chunk_bytes;  // cells.jsonl `job`
-  std::optional<double> wall_s;            // response time of the cell's job
-  std::optional<double> aggregate_mb_per_s;  // total_bytes / wall
-  double aggregated_s = 0;                 // sum of run times
+  std::optional<double> wall_s;                       // response time of the cell's job
+  std::optional<double> aggregate_mb_per_s;           // total_bytes / wall
+  double aggregated_s = 0;                            // sum of run times
   // Sum of memory_mb x billed ms, and USD (x86, no free tier), per billing rule.
   double mb_ms_1ms = 0, mb_ms_100ms = 0;
   double usd_1ms = 0, usd_100ms = 0;

@@ -119,9 +119,8 @@ Series NormalizedCost(const Grid& g, const std::string& s, BillingRule rule) {
   return out;
 }
 
-Figure Base(const std::string& id, const std::string& scenario, const std::string& experiment,
-            const std::string& title, const std::string& xlabel, const std::string& ylabel,
-            const std::string& y2label = "") {
+Figure Base(const std::string& id, const std::string& scenario, const std::string& experiment, const std::string& title,
+            const std::string& xlabel, const std::string& ylabel, const std::string& y2label = "") {
   Figure f;
   f.id = id;
   f.scenario = scenario;
@@ -181,9 +180,10 @@ std::vector<Figure> Fig4(const std::string& sc, const std::vector<const CellStat
     sel.erase(std::remove_if(sel.begin(), sel.end(), [&](const CellStats* c) { return c->experiment != e; }),
               sel.end());
     Grid g = MakeGrid(sel, MemoryX, [](const CellStats&) { return std::string(); });
-    Figure f = Base(sc + "-" + e, sc, e, "Fig. 4" + std::string(letters[std::min<size_t>(n++, 5)]) + ": S3 " + e +
-                                             " time and bandwidth vs memory",
-                    "memory (MB)", "time per 10 MB chunk (s, median, p25-p75)", kMbps);
+    Figure f =
+        Base(sc + "-" + e, sc, e,
+             "Fig. 4" + std::string(letters[std::min<size_t>(n++, 5)]) + ": S3 " + e + " time and bandwidth vs memory",
+             "memory (MB)", "time per 10 MB chunk (s, median, p25-p75)", kMbps);
     f.x = g.x;
     f.series.push_back(Column(g, "", "time (s)", false, TransferPoint));
     f.series.push_back(Column(g, "", "MB/s", true, [](const CellStats& c) { return Point{MbpsPoint(c).y}; }));
@@ -193,9 +193,9 @@ std::vector<Figure> Fig4(const std::string& sc, const std::vector<const CellStat
   }
   if (!job_experiment.empty()) {
     auto sel = cells;
-    sel.erase(std::remove_if(sel.begin(), sel.end(),
-                             [&](const CellStats* c) { return c->experiment != job_experiment; }),
-              sel.end());
+    sel.erase(
+        std::remove_if(sel.begin(), sel.end(), [&](const CellStats* c) { return c->experiment != job_experiment; }),
+        sel.end());
     Grid g = MakeGrid(sel, MemoryX, [](const CellStats&) { return std::string(); });
     Figure f = Base(sc + "-cost", sc, job_experiment, "Fig. 4c: job response time and normalized cost vs memory",
                     "memory (MB)", "response time of the job (s)", "normalized cost (memory x billed time)");
@@ -229,9 +229,9 @@ std::vector<Figure> Fig6(const std::string& sc, const std::vector<const CellStat
 }
 
 std::vector<Figure> Fig7(const std::string& sc, const std::vector<const CellStats*>& cells, BillingRule rule) {
-  Figure f = Base(sc, sc, "", "Fig. 7: concurrency, response time and normalized cost",
-                  "concurrent functions on one host (N)", "response time of the job (s)",
-                  "normalized cost (memory x billed time)");
+  Figure f =
+      Base(sc, sc, "", "Fig. 7: concurrency, response time and normalized cost", "concurrent functions on one host (N)",
+           "response time of the job (s)", "normalized cost (memory x billed time)");
   Grid g = MakeGrid(cells, PerHostX, [](const CellStats&) { return std::string(); });
   f.x = g.x;
   f.series.push_back(Column(g, "", "response time (s)", false, WallPoint));
@@ -248,7 +248,7 @@ std::vector<std::string> Swept(const std::vector<const CellStats*>& cells) {
     for (auto it = c->params.begin(); it != c->params.end(); ++it) values[it.key()].insert(ParamText(it.value()));
   }
   static const std::vector<std::string> kOrder = {"memory_mb", "chunk_mb", "colocated", "concurrency", "policy",
-                                                   "placement", "workload", "action", "direction", "profile"};
+                                                  "placement", "workload", "action",    "direction",   "profile"};
   std::vector<std::string> out;
   for (const auto& k : kOrder) {
     if (values.count(k) && values[k].size() > 1) out.push_back(k);
@@ -304,12 +304,12 @@ std::vector<Figure> Generic(const std::string& sc, const std::vector<const CellS
         for (const auto& [m, q] : c->mb_per_s_by_memory) mems.insert(m);
       }
       for (double m : mems) {
-        f.series.push_back(Column(g, s, (s.empty() ? "" : s + ", ") + Num(m) + " MB functions", false,
-                                  [m](const CellStats& c) {
-                                    auto it = c.mb_per_s_by_memory.find(m);
-                                    if (it == c.mb_per_s_by_memory.end()) return Point{};
-                                    return Point{it->second.median, it->second.p25, it->second.p75};
-                                  }));
+        f.series.push_back(
+            Column(g, s, (s.empty() ? "" : s + ", ") + Num(m) + " MB functions", false, [m](const CellStats& c) {
+              auto it = c.mb_per_s_by_memory.find(m);
+              if (it == c.mb_per_s_by_memory.end()) return Point{};
+              return Point{it->second.median, it->second.p25, it->second.p75};
+            }));
       }
     }
     out.push_back(f);
@@ -494,8 +494,9 @@ Status RenderFigure(const Figure& f, const std::string& dir) {
   namespace fs = std::filesystem;
   if (!f.has_data()) return Status::InvalidArgument("figure " + f.id + ": no data to draw");
   if (!HaveProgram("gnuplot")) {
-    return Status::FailedPrecondition("gnuplot not found in PATH: install it (apt-get install gnuplot-nox, or "
-                                      "scripts/setup)");
+    return Status::FailedPrecondition(
+        "gnuplot not found in PATH: install it (apt-get install gnuplot-nox, or "
+        "scripts/setup)");
   }
   for (const auto& [ext, text] : {std::pair{".dat", GnuplotData(f)}, std::pair{".gp", GnuplotScript(f)}}) {
     std::string path = (fs::path(dir) / (f.id + ext)).string();

@@ -28,14 +28,14 @@
 namespace faasnet::analysis {
 
 struct Point {
-  double y = NAN;  // NaN: no data at this x
+  double y = NAN;             // NaN: no data at this x
   double lo = NAN, hi = NAN;  // whiskers (p25, p75) when known
 };
 
 struct Series {
   std::string label;
-  bool line = false;  // false: bars on the left axis; true: a line on the right (y2) axis
-  std::string format = "%.1f";  // value labels
+  bool line = false;            // false: bars on the left axis; true: a line on the right (y2) axis
+  std::string format = "%.3g";  // value labels
   std::vector<Point> points;    // one per Figure::x
 };
 

@@ -10,9 +10,12 @@ namespace faasnet::analysis {
 
 const char* VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kReproduced: return "reproduced";
-    case Verdict::kNotReproduced: return "not reproduced";
-    default: return "not measured";
+    case Verdict::kReproduced:
+      return "reproduced";
+    case Verdict::kNotReproduced:
+      return "not reproduced";
+    default:
+      return "not measured";
   }
 }
 
@@ -80,9 +83,10 @@ std::map<std::string, Sweep> ByDirection(const std::vector<CellStats>& cells, co
     if (c.scenario == scenario && keep(c)) dirs[c.direction.empty() ? c.experiment : c.direction] = true;
   }
   for (const auto& [d, _] : dirs) {
-    out[d] = SweepOf(cells, scenario,
-                     [&, d = d](const CellStats& c) { return keep(c) && (c.direction.empty() ? c.experiment : c.direction) == d; },
-                     x);
+    out[d] = SweepOf(
+        cells, scenario,
+        [&, d = d](const CellStats& c) { return keep(c) && (c.direction.empty() ? c.experiment : c.direction) == d; },
+        x);
   }
   return out;
 }
@@ -100,8 +104,8 @@ void Flat(Finding* f, const std::map<std::string, Sweep>& dirs, double limit, co
       hi = std::max(hi, Median(*c));
     }
     double ratio = hi / lo;
-    f->measured += (f->measured.empty() ? "" : "; ") + d + ": " + Series(s, Median, "") + " MB/s (max/min " +
-                   F(ratio, 2) + ")";
+    f->measured +=
+        (f->measured.empty() ? "" : "; ") + d + ": " + Series(s, Median, "") + " MB/s (max/min " + F(ratio, 2) + ")";
     if (ratio > limit) {
       ok = false;
       why += d + " varies " + F(ratio, 2) + "x across " + unit_x + "; ";
@@ -130,7 +134,8 @@ Finding F1(const std::vector<CellStats>& cells, const FindingThresholds& t) {
 }
 
 Sweep S3Download(const std::vector<CellStats>& cells) {
-  return SweepOf(cells, "fig4-memory-s3", [](const CellStats& c) { return HasMbps(c) && IsDownload(c); }, Memory);
+  return SweepOf(
+      cells, "fig4-memory-s3", [](const CellStats& c) { return HasMbps(c) && IsDownload(c); }, Memory);
 }
 
 Finding F2(const std::vector<CellStats>& cells, const FindingThresholds& t) {
@@ -175,19 +180,18 @@ Finding F3(const std::vector<CellStats>& cells, const FindingThresholds& t) {
     return f;
   }
   double ratio = Median(*iperf) / Median(*s3.front().second);
-  f.measured = "at " + F(mem, 0) + " MB: iperf " + F(Median(*iperf)) + " MB/s, S3 " +
-               F(Median(*s3.front().second)) + " MB/s: " + F(ratio, 1) + "x";
+  f.measured = "at " + F(mem, 0) + " MB: iperf " + F(Median(*iperf)) + " MB/s, S3 " + F(Median(*s3.front().second)) +
+               " MB/s: " + F(ratio, 1) + "x";
   Decide(&f, ratio >= t.iperf_over_s3, "ratio " + F(ratio, 1) + "x vs the threshold " + F(t.iperf_over_s3, 1) + "x");
   return f;
 }
 
 Finding F4(const std::vector<CellStats>& cells, const FindingThresholds& t) {
-  Finding f = Make("F4", "chunk size barely changes bandwidth",
-                   "per direction, max/min of the median MB/s across chunk sizes <= " + F(t.flat_ratio, 2) +
-                       " (fig3-chunk-size)",
-                   "bandwidth independent of chunk size (10-200 MB, 1024 MB memory)");
-  auto dirs = ByDirection(cells, "fig3-chunk-size", HasMbps,
-                          [](const CellStats& c) { return c.chunk_mb.value_or(0); });
+  Finding f = Make(
+      "F4", "chunk size barely changes bandwidth",
+      "per direction, max/min of the median MB/s across chunk sizes <= " + F(t.flat_ratio, 2) + " (fig3-chunk-size)",
+      "bandwidth independent of chunk size (10-200 MB, 1024 MB memory)");
+  auto dirs = ByDirection(cells, "fig3-chunk-size", HasMbps, [](const CellStats& c) { return c.chunk_mb.value_or(0); });
   if (dirs.empty()) {
     f.reason = "no fig3-chunk-size cells with bandwidth";
     return f;
@@ -203,7 +207,8 @@ Finding F5(const std::vector<CellStats>& cells, const FindingThresholds&) {
                    "for the 1024->2048 and 2048->3008 MB steps (else the last two measured steps) of the fig4 job: "
                    "cost change (memory x billed time, 100 ms billing) > max(0, -response time change)",
                    "1024->2048 MB: -25% time, +68% cost; the 2048->3008 step is worst");
-  Sweep s = SweepOf(cells, "fig4-memory-s3", [](const CellStats& c) { return Job(c) && IsDownload(c); }, Memory);
+  Sweep s = SweepOf(
+      cells, "fig4-memory-s3", [](const CellStats& c) { return Job(c) && IsDownload(c); }, Memory);
   if (s.size() < 2) s = SweepOf(cells, "fig4-memory-s3", Job, Memory);
   if (s.size() < 3) {
     f.reason = "needs fig4-memory-s3 job cells (wall time and billed durations) at 3 or more memory sizes";
@@ -222,8 +227,8 @@ Finding F5(const std::vector<CellStats>& cells, const FindingThresholds&) {
     double dt = *b.wall_s / *a.wall_s - 1;
     double dc = b.MbMs(BillingRule::k100ms) / a.MbMs(BillingRule::k100ms) - 1;
     double dc1 = b.MbMs(BillingRule::k1ms) / a.MbMs(BillingRule::k1ms) - 1;
-    f.measured += (f.measured.empty() ? "" : "; ") + F(s[i - 1].first, 0) + "->" + F(s[i].first, 0) + " MB: " +
-                  Pct(dt) + " time, " + Pct(dc) + " cost (1 ms billing: " + Pct(dc1) + ")";
+    f.measured += (f.measured.empty() ? "" : "; ") + F(s[i - 1].first, 0) + "->" + F(s[i].first, 0) +
+                  " MB: " + Pct(dt) + " time, " + Pct(dc) + " cost (1 ms billing: " + Pct(dc1) + ")";
     if (!(dc > std::max(0.0, -dt))) {
       ok = false;
       why += F(s[i - 1].first, 0) + "->" + F(s[i].first, 0) + " MB: cost " + Pct(dc) + " vs time " + Pct(dt) + "; ";
@@ -273,8 +278,9 @@ Finding F7(const std::vector<CellStats>& cells, const FindingThresholds& t) {
     s = SweepOf(cells, scenario, Job, PerHost);
   }
   if (s.size() < 3) {
-    f.reason = "needs job cells (wall time, billed durations) at 3 or more N in fig7-concurrency-cost or "
-               "fig6-colocated-s3";
+    f.reason =
+        "needs job cells (wall time, billed durations) at 3 or more N in fig7-concurrency-cost or "
+        "fig6-colocated-s3";
     return f;
   }
   const CellStats& first = *s.front().second;
@@ -283,7 +289,9 @@ Finding F7(const std::vector<CellStats>& cells, const FindingThresholds& t) {
   double gain = 1 - *last.wall_s / *prev.wall_s;
   double cost = last.MbMs(BillingRule::k100ms) / first.MbMs(BillingRule::k100ms) - 1;
   double cost1 = last.MbMs(BillingRule::k1ms) / first.MbMs(BillingRule::k1ms) - 1;
-  f.measured = scenario + ": response time " + Series(s, [](const CellStats& c) { return *c.wall_s; }, " s") +
+  f.measured = scenario + ": response time " +
+               Series(
+                   s, [](const CellStats& c) { return *c.wall_s; }, " s") +
                "; last step " + Pct(-gain) + "; cost at N=" + F(s.back().first, 0) + " vs N=1: " + Pct(cost) +
                " (1 ms billing: " + Pct(cost1) + "); aggregated time " + F(first.aggregated_s) + " s -> " +
                F(last.aggregated_s) + " s";
@@ -333,8 +341,9 @@ Finding F8(const std::vector<CellStats>& cells, const RunInfo& run, const Findin
     nic_source = "the shared policy's aggregate";
   }
   if (!cell->aggregate_mb_per_s || !nic) {
-    f.reason = "shares measured, but the aggregate or the NIC rate is unknown (run.json has no "
-               "platform.network_profile.nic_download_bps and no shared-policy cell)";
+    f.reason =
+        "shares measured, but the aggregate or the NIC rate is unknown (run.json has no "
+        "platform.network_profile.nic_download_bps and no shared-policy cell)";
     return f;
   }
   double agg = *cell->aggregate_mb_per_s;

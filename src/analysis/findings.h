@@ -30,20 +30,20 @@ struct Finding {
   std::string paper;      // the paper's number(s), or "" when it gives none
   std::string measured;   // the numbers this run gave
   Verdict verdict = Verdict::kNotMeasured;
-  std::string reason;     // why not measured / not reproduced; what decided it
+  std::string reason;  // why not measured / not reproduced; what decided it
 };
 
 // Thresholds of the criteria (one place; the report prints them).
 struct FindingThresholds {
-  double flat_ratio = 1.25;          // F1, F4: max/min of medians across the sweep
-  double s3_rise_ratio = 2.0;        // F2: largest / smallest memory
-  double level_off_step = 0.20;      // F2: the last memory step gains at most this
-  double iperf_over_s3 = 3.0;        // F3
-  double share_tolerance = 0.35;     // F6: per-function x N / N=1 bandwidth within 1 +- this
-  double plateau_gain = 0.15;        // F7: the last concurrency step shortens the job by at most this
-  double cost_rise = 0.05;           // F7: cost at the largest N exceeds N=1's by at least this
+  double flat_ratio = 1.25;              // F1, F4: max/min of medians across the sweep
+  double s3_rise_ratio = 2.0;            // F2: largest / smallest memory
+  double level_off_step = 0.20;          // F2: the last memory step gains at most this
+  double iperf_over_s3 = 3.0;            // F3
+  double share_tolerance = 0.35;         // F6: per-function x N / N=1 bandwidth within 1 +- this
+  double plateau_gain = 0.15;            // F7: the last concurrency step shortens the job by at most this
+  double cost_rise = 0.05;               // F7: cost at the largest N exceeds N=1's by at least this
   double proportional_tolerance = 0.25;  // F8: share / memory share within 1 +- this
-  double nic_tolerance = 0.15;       // F8: aggregate within this of the NIC goodput
+  double nic_tolerance = 0.15;           // F8: aggregate within this of the NIC goodput
 };
 
 std::vector<Finding> CheckFindings(const std::vector<CellStats>& cells, const RunInfo& run,

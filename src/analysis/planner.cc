@@ -141,8 +141,9 @@ Result<BandwidthModel> FitBandwidthModel(const std::vector<CellStats>& cells, co
                                    "' with bandwidth; needs 2 or more (run fig4-memory-s3 and fig6-colocated-s3)");
   }
   if (single.empty()) {
-    return Status::InvalidArgument("no S3 download cell with one function per host: bandwidth vs memory is unknown "
-                                   "(run fig4-memory-s3)");
+    return Status::InvalidArgument(
+        "no S3 download cell with one function per host: bandwidth vs memory is unknown "
+        "(run fig4-memory-s3)");
   }
   for (const auto& [mem, v] : single) m.by_memory.push_back({mem, MedianOf(v)});
   FitCeiling(&m);
@@ -219,8 +220,10 @@ Result<PlanResult> MakePlan(const BandwidthModel& model, const PriceSheet& price
       }
     }
     if (!out.recommended) {
-      return Status::NotFound("no plan meets the deadline of " + Str(*req.deadline_s) + " s within the measured range; "
-                              "the fastest is " + describe(out.frontier.front()));
+      return Status::NotFound("no plan meets the deadline of " + Str(*req.deadline_s) +
+                              " s within the measured range; "
+                              "the fastest is " +
+                              describe(out.frontier.front()));
     }
     out.why = "the cheapest plan that finishes within " + Str(*req.deadline_s) + " s";
   } else if (req.budget_usd) {

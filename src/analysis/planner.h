@@ -41,7 +41,7 @@ struct BandwidthModel {
   std::optional<double> host_aggregate_mb_per_s;     // A
   double max_per_host = 1;                           // largest n measured
   double overhead_billed_ms = 0, overhead_client_ms = 0;
-  std::optional<double> host_memory_mb;              // n x memory must fit (run.json hosts[0])
+  std::optional<double> host_memory_mb;  // n x memory must fit (run.json hosts[0])
   std::string workload;
   int cells_used = 0;
 
@@ -77,9 +77,9 @@ struct Plan {
   double memory_mb = 0;
   int concurrency = 1;
   int chunks = 0;
-  double mb_per_s = 0;      // per function
+  double mb_per_s = 0;  // per function
   double chunk_client_ms = 0;
-  double billed_ms = 0;     // per invocation
+  double billed_ms = 0;  // per invocation
   double response_s = 0;
   double cost_usd = 0;
 };

@@ -135,8 +135,8 @@ double BilledMs(double duration_ms, BillingRule rule) {
 
 double GbSeconds(double memory_mb, double billed_ms) { return memory_mb / 1024.0 * billed_ms / 1000.0; }
 
-Cost InvocationCost(const PriceSheet& prices, double memory_mb, double billed_ms, Arch arch, int s3_gets,
-                    int s3_puts, double s3_bytes) {
+Cost InvocationCost(const PriceSheet& prices, double memory_mb, double billed_ms, Arch arch, int s3_gets, int s3_puts,
+                    double s3_bytes) {
   Cost c;
   c.compute_usd = GbSeconds(memory_mb, billed_ms) * prices.GbSecondUsd(arch);
   c.request_usd = prices.request_usd_per_million / 1e6;

@@ -17,12 +17,23 @@ std::string HtmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -79,17 +90,26 @@ std::string JsonText(const nlohmann::json& j, const char* path) {
 
 std::string Context(const ResultSet& rs) {
   const nlohmann::json& r = rs.run.raw;
-  std::string out = "<h3>" + HtmlEscape(rs.label) + " <span class=note>(" + HtmlEscape(rs.dir) + ")</span></h3>\n<table>\n";
+  std::string out =
+      "<h3>" + HtmlEscape(rs.label) + " <span class=note>(" + HtmlEscape(rs.dir) + ")</span></h3>\n<table>\n";
   const std::pair<const char*, const char*> rows[] = {
-      {"status", "status"},         {"faasnet", "faasnet_version"},
-      {"git commit", "git_commit"}, {"size", "size"},
-      {"platform", "platform.kind"}, {"endpoint", "platform.endpoint"},
-      {"isolation", "platform.isolation"}, {"oversubscribed", "platform.oversubscribed"},
-      {"CPU policy", "platform.cpu_policy"}, {"network profile", "platform.network_profile.name"},
+      {"status", "status"},
+      {"faasnet", "faasnet_version"},
+      {"git commit", "git_commit"},
+      {"size", "size"},
+      {"platform", "platform.kind"},
+      {"endpoint", "platform.endpoint"},
+      {"isolation", "platform.isolation"},
+      {"oversubscribed", "platform.oversubscribed"},
+      {"CPU policy", "platform.cpu_policy"},
+      {"network profile", "platform.network_profile.name"},
       {"NIC download (bit/s)", "platform.network_profile.nic_download_bps"},
-      {"hosts", "platform.hosts"},  {"machine CPUs", "machine.cpus"},
-      {"CPU model", "machine.cpu_model"}, {"kernel", "machine.kernel"},
-      {"started (unix ms)", "started_unix_ms"}, {"finished (unix ms)", "finished_unix_ms"}};
+      {"hosts", "platform.hosts"},
+      {"machine CPUs", "machine.cpus"},
+      {"CPU model", "machine.cpu_model"},
+      {"kernel", "machine.kernel"},
+      {"started (unix ms)", "started_unix_ms"},
+      {"finished (unix ms)", "finished_unix_ms"}};
   for (const auto& [name, path] : rows) out += Row({name, HtmlEscape(JsonText(r, path))});
   std::string scenarios;
   for (const auto& s : rs.run.scenarios) scenarios += (scenarios.empty() ? "" : ", ") + s;
@@ -108,8 +128,8 @@ std::string VerdictClass(Verdict v) {
 }
 
 std::string FindingsTable(const std::vector<Finding>& findings) {
-  std::string out = "<table class=findings>\n" +
-                    Row({"", "finding", "criterion", "paper", "this run", "verdict", "why"}, "th");
+  std::string out =
+      "<table class=findings>\n" + Row({"", "finding", "criterion", "paper", "this run", "verdict", "why"}, "th");
   for (const auto& f : findings) {
     out += "<tr class=\"" + VerdictClass(f.verdict) + "\"><td>" + f.id + "</td><td>" + HtmlEscape(f.claim) +
            "</td><td>" + HtmlEscape(f.criterion) + "</td><td>" + HtmlEscape(f.paper) + "</td><td>" +
@@ -160,7 +180,8 @@ Result<std::string> PlannerHtml(const ResultSet& rs, const std::vector<CellStats
            "</p>\n";
   }
   out += "<p>Model bandwidth(m, n) = min(f(m), A/n) from " + std::to_string(model->cells_used) +
-         " S3 download cells of workload '" + HtmlEscape(model->workload) + "': f over " + Num(model->min_memory()) + "-" + Num(model->max_memory()) + " MB (";
+         " S3 download cells of workload '" + HtmlEscape(model->workload) + "': f over " + Num(model->min_memory()) +
+         "-" + Num(model->max_memory()) + " MB (";
   for (const auto& [m, b] : model->by_memory) out += Num(m) + " MB: " + Num(b, "%.1f") + " MB/s; ";
   out += "), A = " +
          (model->host_aggregate_mb_per_s ? Num(*model->host_aggregate_mb_per_s, "%.1f") + " MB/s"
@@ -202,7 +223,7 @@ Result<std::string> PlannerHtml(const ResultSet& rs, const std::vector<CellStats
   f.ylabel = "predicted response time (s)";
   f.y2label = "predicted cost (USD)";
   f.note = "cost: " + BillingRuleCaption(BillingRule::k1ms) + ", " + o.prices.name + " x86 prices";
-  Series time{"response time (s)", false, "%.1f", {}}, cost{"cost (USD)", true, "%.4f", {}};
+  Series time{"response time (s)", false, "%.3g", {}}, cost{"cost (USD)", true, "%.3g", {}};
   const auto& fr = plan->frontier;
   size_t step = fr.size() > 16 ? (fr.size() + 15) / 16 : 1;
   for (size_t i = 0; i < fr.size(); i += step) {
@@ -219,8 +240,8 @@ Result<std::string> PlannerHtml(const ResultSet& rs, const std::vector<CellStats
   std::string csv = "memory_mb,concurrency,chunks,mb_per_s,billed_ms,response_s,cost_usd\n";
   for (const auto& p : fr) {
     csv += Num(p.memory_mb, "%.0f") + "," + std::to_string(p.concurrency) + "," + std::to_string(p.chunks) + "," +
-           Num(p.mb_per_s) + "," + Num(p.billed_ms, "%.0f") + "," + Num(p.response_s) + "," +
-           Num(p.cost_usd, "%.6g") + "\n";
+           Num(p.mb_per_s) + "," + Num(p.billed_ms, "%.0f") + "," + Num(p.response_s) + "," + Num(p.cost_usd, "%.6g") +
+           "\n";
   }
   RETURN_IF_ERROR(WriteText((fs::path(dir) / "planner-frontier.csv").string(), csv));
   return out + "<p>" + std::to_string(plan->candidates.size()) + " candidate plans, " + std::to_string(fr.size()) +
@@ -252,12 +273,12 @@ Result<ReportOutcome> WriteReport(const ReportOptions& o) {
   std::string csv_links;
   for (size_t i = 0; i < sets.size(); ++i) {
     std::string prefix = i == 0 ? "" : fs::path(sets[i].dir).lexically_normal().filename().string() + "-";
-    RETURN_IF_ERROR(WriteText((fs::path(outcome.out_dir) / (prefix + "invocations.csv")).string(),
-                              InvocationsCsv(sets[i])));
+    RETURN_IF_ERROR(
+        WriteText((fs::path(outcome.out_dir) / (prefix + "invocations.csv")).string(), InvocationsCsv(sets[i])));
     RETURN_IF_ERROR(WriteText((fs::path(outcome.out_dir) / (prefix + "cells.csv")).string(), CellsCsv(cells[i])));
     csv_links += "<li>" + HtmlEscape(sets[i].label) + ": <a href=\"" + HtmlEscape(prefix) + "invocations.csv\">" +
-                 HtmlEscape(prefix) + "invocations.csv</a> (one row per invocation), <a href=\"" +
-                 HtmlEscape(prefix) + "cells.csv\">" + HtmlEscape(prefix) + "cells.csv</a> (one row per cell)</li>\n";
+                 HtmlEscape(prefix) + "invocations.csv</a> (one row per invocation), <a href=\"" + HtmlEscape(prefix) +
+                 "cells.csv\">" + HtmlEscape(prefix) + "cells.csv</a> (one row per cell)</li>\n";
     outcome.findings.push_back(CheckFindings(cells[i], sets[i].run));
   }
 
@@ -268,8 +289,8 @@ Result<ReportOutcome> WriteReport(const ReportOptions& o) {
     if (!f.has_data()) {
       std::string why = "figure " + f.id + ": no successful invocation with the measured values, not drawn";
       outcome.warnings.push_back(why);
-      figures_html += "<figure id=\"fig-" + HtmlEscape(f.id) + "\"><p><b>" + HtmlEscape(f.title) + "</b>: " +
-                      HtmlEscape(why) + "</p></figure>\n";
+      figures_html += "<figure id=\"fig-" + HtmlEscape(f.id) + "\"><p><b>" + HtmlEscape(f.title) +
+                      "</b>: " + HtmlEscape(why) + "</p></figure>\n";
       continue;
     }
     RETURN_IF_ERROR(RenderFigure(f, outcome.out_dir));
@@ -286,17 +307,20 @@ Result<ReportOutcome> WriteReport(const ReportOptions& o) {
                      std::string(kStyle) + "</style></head>\n<body data-figures-expected=\"" +
                      std::to_string(outcome.figures.size()) + "\">\n<h1>faasnet report</h1>\n<p>Generated " + when +
                      " by faasnet " + FAASNET_VERSION + " from ";
-  for (size_t i = 0; i < sets.size(); ++i) html += (i ? " and " : "") + ("<code>" + HtmlEscape(sets[i].dir) + "</code>");
-  html += ". MB = 10<sup>6</sup> bytes; medians across invocations with p25-p75 whiskers; cost figures say their "
-          "billing rule. Prices: " +
-          HtmlEscape(o.prices.name) + " (x86 $" + Num(o.prices.gb_second_usd_x86, "%.10g") + "/GB-s, $" +
-          Num(o.prices.request_usd_per_million, "%.3g") + "/1M requests, free tier " +
-          (o.prices.free_tier ? "on" : "off") + ").</p>\n" +
-          "<p><a href=#context>run context</a> · <a href=#findings>findings</a> · <a href=#figures>figures</a> · "
-          "<a href=#planner>planner</a> · <a href=#data>data</a></p>\n<h2 id=context>Run context</h2>\n";
+  for (size_t i = 0; i < sets.size(); ++i)
+    html += (i ? " and " : "") + ("<code>" + HtmlEscape(sets[i].dir) + "</code>");
+  html +=
+      ". MB = 10<sup>6</sup> bytes; medians across invocations with p25-p75 whiskers; cost figures say their "
+      "billing rule. Prices: " +
+      HtmlEscape(o.prices.name) + " (x86 $" + Num(o.prices.gb_second_usd_x86, "%.10g") + "/GB-s, $" +
+      Num(o.prices.request_usd_per_million, "%.3g") + "/1M requests, free tier " + (o.prices.free_tier ? "on" : "off") +
+      ").</p>\n" +
+      "<p><a href=#context>run context</a> · <a href=#findings>findings</a> · <a href=#figures>figures</a> · "
+      "<a href=#planner>planner</a> · <a href=#data>data</a></p>\n<h2 id=context>Run context</h2>\n";
   for (const auto& rs : sets) html += Context(rs);
-  html += "<h2 id=findings>Findings check</h2>\n<p>Each finding of the paper (F1-F7) and F8 with its criterion, "
-          "evaluated on these results. A finding that does not reproduce is a result, not an error.</p>\n";
+  html +=
+      "<h2 id=findings>Findings check</h2>\n<p>Each finding of the paper (F1-F7) and F8 with its criterion, "
+      "evaluated on these results. A finding that does not reproduce is a result, not an error.</p>\n";
   for (size_t i = 0; i < sets.size(); ++i) {
     if (sets.size() > 1) html += "<h3>" + HtmlEscape(sets[i].label) + "</h3>\n";
     html += FindingsTable(outcome.findings[i]);

@@ -80,8 +80,8 @@ Status Schema(const nlohmann::json& j, const std::string& where) {
   RETURN_IF_ERROR(Num(j, "schema_version", where, &v));
   if (v && *v != kResultsSchemaVersion) {
     return Status::InvalidArgument(where + ": schema_version " + std::to_string(static_cast<int>(*v)) +
-                                   " is not supported (this faasnet reads " +
-                                   std::to_string(kResultsSchemaVersion) + ")");
+                                   " is not supported (this faasnet reads " + std::to_string(kResultsSchemaVersion) +
+                                   ")");
   }
   return Status::Ok();
 }
@@ -109,8 +109,7 @@ Status Common(const nlohmann::json& j, const std::string& where, std::string* sc
 
 // Calls `parse(json, where)` for each non-empty line of `path`.
 template <typename Parse>
-Status ForEachLine(const std::string& path, const std::string& shown, std::vector<std::string>* warnings,
-                   Parse parse) {
+Status ForEachLine(const std::string& path, const std::string& shown, std::vector<std::string>* warnings, Parse parse) {
   ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
   size_t pos = 0, line = 0;
   while (pos < text.size()) {

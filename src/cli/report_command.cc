@@ -54,11 +54,11 @@ int Report(const ReportFlags& f) {
   }
   std::fflush(stdout);
   if (r->validation && !r->validation->rows.empty()) {
-    std::printf("Planner held-out error (%zu cells): response time mean %.1f %%, max %.1f %%; cost mean %.1f %%, "
-                "max %.1f %%\n",
-                r->validation->rows.size(), r->validation->mean_abs_time_error * 100,
-                r->validation->max_abs_time_error * 100, r->validation->mean_abs_cost_error * 100,
-                r->validation->max_abs_cost_error * 100);
+    std::printf(
+        "Planner held-out error (%zu cells): response time mean %.1f %%, max %.1f %%; cost mean %.1f %%, "
+        "max %.1f %%\n",
+        r->validation->rows.size(), r->validation->mean_abs_time_error * 100, r->validation->max_abs_time_error * 100,
+        r->validation->mean_abs_cost_error * 100, r->validation->max_abs_cost_error * 100);
   }
   std::printf("%zu figures in %.2f s; report: %s\n", r->figures.size(), r->seconds, r->index_html.c_str());
   return kExitOk;
@@ -108,18 +108,22 @@ int Plan(const PlanFlags& f) {
   auto cells = analysis::SummarizeCells(*rs, *prices);
   auto model = analysis::FitBandwidthModel(cells, rs->run, f.workload);
   if (!model.ok()) return Fail(model.status().WithContext("cannot plan from " + f.from));
-  std::printf("Model of workload '%s' from %d cells of %s: memory %.0f-%.0f MB, up to %.0f functions per host, host aggregate %s\n",
-              model->workload.c_str(), model->cells_used, f.from.c_str(), model->min_memory(), model->max_memory(), model->max_per_host,
-              model->host_aggregate_mb_per_s ? (std::to_string(*model->host_aggregate_mb_per_s) + " MB/s").c_str()
-                                             : "not bounded by the measurements");
+  std::printf(
+      "Model of workload '%s' from %d cells of %s: memory %.0f-%.0f MB, up to %.0f functions per host, host aggregate "
+      "%s\n",
+      model->workload.c_str(), model->cells_used, f.from.c_str(), model->min_memory(), model->max_memory(),
+      model->max_per_host,
+      model->host_aggregate_mb_per_s ? (std::to_string(*model->host_aggregate_mb_per_s) + " MB/s").c_str()
+                                     : "not bounded by the measurements");
   auto v = analysis::LeaveOneOut(cells, rs->run, *prices, req.billing);
   if (v.rows.empty()) {
     std::printf("Held-out validation: no job cell could be held out (%zu skipped)\n", v.skipped.size());
   } else {
-    std::printf("Held-out validation (leave one of %zu job cells out): response time error mean %.1f %%, max %.1f "
-                "%%; cost error mean %.1f %%, max %.1f %% (target 15 %%)\n",
-                v.rows.size(), v.mean_abs_time_error * 100, v.max_abs_time_error * 100,
-                v.mean_abs_cost_error * 100, v.max_abs_cost_error * 100);
+    std::printf(
+        "Held-out validation (leave one of %zu job cells out): response time error mean %.1f %%, max %.1f "
+        "%%; cost error mean %.1f %%, max %.1f %% (target 15 %%)\n",
+        v.rows.size(), v.mean_abs_time_error * 100, v.max_abs_time_error * 100, v.mean_abs_cost_error * 100,
+        v.max_abs_cost_error * 100);
   }
   std::printf("Job: %s in %s chunks, %s billing, %s\n", FormatBytes(*data).c_str(), FormatBytes(*chunk).c_str(),
               analysis::BillingRuleName(req.billing), f.arch.c_str());
@@ -134,8 +138,8 @@ int Plan(const PlanFlags& f) {
   if (!plan.ok()) return Fail(plan.status());
   std::printf("Pareto frontier (%zu of %zu plans; faster first):\n", plan->frontier.size(), plan->candidates.size());
   const auto& fr = plan->frontier;
-  size_t step = fr.size() > static_cast<size_t>(f.frontier_rows) ? (fr.size() + f.frontier_rows - 1) / f.frontier_rows
-                                                                  : 1;
+  size_t step =
+      fr.size() > static_cast<size_t>(f.frontier_rows) ? (fr.size() + f.frontier_rows - 1) / f.frontier_rows : 1;
   for (size_t i = 0; i < fr.size(); i += step) PrintPlan("", fr[i]);
   if (step > 1 && (fr.size() - 1) % step) PrintPlan("", fr.back());
   if (plan->recommended) {
@@ -148,23 +152,26 @@ int Plan(const PlanFlags& f) {
 }  // namespace
 
 void AddReportCommand(CLI::App& app, Action* action) {
-  auto* rep = app.add_subcommand("report", "Render a results directory: CSV, figures (gnuplot), the findings check, "
-                                           "the planner and RESULTS_DIR/report/index.html; a second directory is "
-                                           "overlaid on the same figures. Exits non-zero only on errors, never on "
-                                           "a finding");
+  auto* rep = app.add_subcommand("report",
+                                 "Render a results directory: CSV, figures (gnuplot), the findings check, "
+                                 "the planner and RESULTS_DIR/report/index.html; a second directory is "
+                                 "overlaid on the same figures. Exits non-zero only on errors, never on "
+                                 "a finding");
   auto f = std::make_shared<ReportFlags>();
   rep->add_option("RESULTS_DIR", f->dirs, "One or two results directories (faasnet run --out)")
       ->required()
       ->expected(1, 2)
       ->check(CLI::ExistingDirectory);
   rep->add_option("--out", f->out, "Report directory (default: RESULTS_DIR/report)");
-  AddPriceOptions(rep, &f->price, "Billing rule of the cost figures: 100ms (2019, the paper's) or 1ms (today); "
-                                  "default: the price file's");
+  AddPriceOptions(rep, &f->price,
+                  "Billing rule of the cost figures: 100ms (2019, the paper's) or 1ms (today); "
+                  "default: the price file's");
   rep->callback([f, action] { *action = [f] { return Report(*f); }; });
 
-  auto* plan = app.add_subcommand("plan", "Recommend memory x concurrency for a data-transfer job from measured "
-                                          "results: the cheapest within --deadline or the fastest within --budget; "
-                                          "prints the Pareto frontier and the model's held-out error");
+  auto* plan = app.add_subcommand("plan",
+                                  "Recommend memory x concurrency for a data-transfer job from measured "
+                                  "results: the cheapest within --deadline or the fastest within --budget; "
+                                  "prints the Pareto frontier and the model's held-out error");
   auto p = std::make_shared<PlanFlags>();
   plan->add_option("--from", p->from, "Results directory to fit from")->required()->check(CLI::ExistingDirectory);
   plan->add_option("--data", p->data, "Data to move (MB = 10^6 bytes)")->capture_default_str();
@@ -173,7 +180,8 @@ void AddReportCommand(CLI::App& app, Action* action) {
   plan->add_option("--budget", p->budget, "Cost limit in USD")->excludes(deadline)->check(CLI::PositiveNumber);
   plan->add_option("--memory", p->memory, "Predict this memory size (MB) instead of searching");
   plan->add_option("--concurrency", p->concurrency, "Predict with this many functions per host");
-  plan->add_option("--arch", p->arch, "x86_64 or arm64 prices")->check(CLI::IsMember({"x86_64", "arm64"}))
+  plan->add_option("--arch", p->arch, "x86_64 or arm64 prices")
+      ->check(CLI::IsMember({"x86_64", "arm64"}))
       ->capture_default_str();
   plan->add_option("--workload", p->workload,
                    "Fit from this workload's cells (params.workload, e.g. boto3 or probe; default: the job cells')");

@@ -102,10 +102,11 @@ TEST(FiguresTest, TheScriptDrawsBarsLabelsWhiskersAndASecondaryAxis) {
   f.y2label = "aggregate";
   f.note = "100 ms billing";
   f.x = {"128", "256"};
-  f.series = {{"bars", false, "%.1f", {{1, 0.5, 1.5}, {2, 1.5, 2.5}}}, {"line", true, "%.2f", {{3}, {NAN}}}};
+  f.series = {{"bars", false, "%.3g", {{1, 0.5, 1.5}, {2, 1.5, 2.5}}}, {"line", true, "%.2f", {{3}, {NAN}}}};
   std::string gp = GnuplotScript(f);
-  for (const char* want : {"with boxes", "with yerrorbars", "with labels", "axes x1y2", "set y2tics", "set output 't.svg'",
-                           "set output 't.png'", "\"100 ms billing\"", "set xtics (\"128\" 0, \"256\" 1)"}) {
+  for (const char* want :
+       {"with boxes", "with yerrorbars", "with labels", "axes x1y2", "set y2tics", "set output 't.svg'",
+        "set output 't.png'", "\"100 ms billing\"", "set xtics (\"128\" 0, \"256\" 1)"}) {
     EXPECT_NE(gp.find(want), std::string::npos) << want;
   }
   std::string dat = GnuplotData(f);

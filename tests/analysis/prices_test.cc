@@ -15,7 +15,8 @@ TEST(BillingTest, RoundsUpToTheRulesGranularity) {
   EXPECT_EQ(BilledMs(0, BillingRule::k1ms), 1);
   EXPECT_EQ(BilledMs(300.0000000001, BillingRule::k100ms), 300);
   // The 100 ms rule never bills less than the 1 ms rule.
-  for (double d : {0.5, 99.0, 101.0, 2501.7}) EXPECT_GE(BilledMs(d, BillingRule::k100ms), BilledMs(d, BillingRule::k1ms));
+  for (double d : {0.5, 99.0, 101.0, 2501.7})
+    EXPECT_GE(BilledMs(d, BillingRule::k100ms), BilledMs(d, BillingRule::k1ms));
 }
 
 TEST(BillingTest, RuleNamesParseBack) {

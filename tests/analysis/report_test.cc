@@ -154,7 +154,8 @@ TEST(ReportTest, TheConsoleCheckCatchesAPageThatLogsAnError) {
   if (!HaveChromium()) GTEST_SKIP() << "chromium not installed";
   TempDir tmp;
   std::string page = tmp / "bad.html";
-  testing::WriteFile(page, "<html><body><script>console.error('broken figure'); noSuchFunction();</script></body></html>");
+  testing::WriteFile(page,
+                     "<html><body><script>console.error('broken figure'); noSuchFunction();</script></body></html>");
   Ran dom = Chromium(page, "--dump-dom", tmp);
   auto lines = ConsoleLines(dom.err);
   ASSERT_EQ(lines.size(), 2u) << dom.err;

@@ -78,16 +78,19 @@ TEST_F(MalformedTest, BadJsonInTheMiddleNamesFileAndLine) {
 TEST_F(MalformedTest, AWrongTypeNamesTheField) {
   testing::WriteFile(inv_, Lines(inv_, 0, 1) + R"({"cell_id": "c", "memory_mb": "big"})" + "\n");
   EXPECT_EQ(Error(), inv_ + ": line 2: field 'memory_mb': expected a number, got string");
-  testing::WriteFile(inv_, R"({"cell_id": "c", "memory_mb": 128, "result": {"bytes": "x"}})" "\n");
+  testing::WriteFile(inv_, R"({"cell_id": "c", "memory_mb": 128, "result": {"bytes": "x"}})"
+                           "\n");
   EXPECT_EQ(Error(), inv_ + ": line 1: field 'result.bytes': expected a number, got string");
-  testing::WriteFile(inv_, R"({"memory_mb": 128})" "\n");
+  testing::WriteFile(inv_, R"({"memory_mb": 128})"
+                           "\n");
   EXPECT_EQ(Error(), inv_ + ": line 1: field 'cell_id' is missing");
   testing::WriteFile(inv_, "[1]\n");
   EXPECT_EQ(Error(), inv_ + ": line 1: expected a JSON object, got array");
 }
 
 TEST_F(MalformedTest, AnotherSchemaVersionIsRefused) {
-  testing::WriteFile(inv_, R"({"schema_version": 2, "cell_id": "c", "memory_mb": 128})" "\n");
+  testing::WriteFile(inv_, R"({"schema_version": 2, "cell_id": "c", "memory_mb": 128})"
+                           "\n");
   EXPECT_NE(Error().find("line 1: schema_version 2 is not supported"), std::string::npos) << Error();
 }
 
@@ -125,8 +128,8 @@ TEST(ParseTest, NullsAndFallbacks) {
   EXPECT_EQ(*inv->BilledMs(BillingRule::k1ms), 151);
   EXPECT_EQ(*inv->BilledMs(BillingRule::k100ms), 200);
   EXPECT_DOUBLE_EQ(*inv->MbPerS(), 10.0);
-  auto failed = ParseInvocation(nlohmann::json::parse(R"({"cell_id": "c", "memory_mb": 128, "error_type": "Timeout"})"),
-                                "x");
+  auto failed =
+      ParseInvocation(nlohmann::json::parse(R"({"cell_id": "c", "memory_mb": 128, "error_type": "Timeout"})"), "x");
   ASSERT_TRUE(failed.ok());
   EXPECT_FALSE(failed->ok());
   EXPECT_FALSE(failed->BilledMs(BillingRule::k1ms).has_value());

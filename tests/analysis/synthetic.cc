@@ -1,15 +1,16 @@
 #include "synthetic.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <queue>
 #include <random>
-#include <stdlib.h>
-#include <functional>
-#include <cstdlib>
 
 namespace faasnet::analysis::testing {
 
@@ -98,25 +99,25 @@ struct Writer {
     return start_ms + client;
   }
 
-  void Cell(const std::string& scenario, const std::string& experiment, const std::string& cell_id,
-            const json& params, double start, double end, int n, const json* job) {
+  void Cell(const std::string& scenario, const std::string& experiment, const std::string& cell_id, const json& params,
+            double start, double end, int n, const json* job) {
     json c = {{"schema_version", 1}, {"scenario", scenario},     {"experiment", experiment}, {"cell_id", cell_id},
               {"params", params},    {"started_unix_ms", start}, {"finished_unix_ms", end},  {"invocations", n},
               {"errors", 0},         {"timed_out", false}};
     if (job) c["job"] = *job;
     cells << c.dump() << "\n";
     for (double t = 100; start + t < end && t <= 300; t += 100) {
-      tel << json{{"cell_id", cell_id}, {"t_ms", t}, {"host", "h0"}, {"direction", "download"},
-                  {"bytes", 1000000}, {"rate_bps", 8e7}, {"utilisation", 0.5}}
+      tel << json{{"cell_id", cell_id}, {"t_ms", t},       {"host", "h0"},      {"direction", "download"},
+                  {"bytes", 1000000},   {"rate_bps", 8e7}, {"utilisation", 0.5}}
                  .dump()
           << "\n";
     }
   }
 
   // `reps` rounds of `n` simultaneous functions of memory `mems[i % size]`.
-  void Simultaneous(const std::string& scenario, const std::string& experiment, const std::string& cell_id,
-                    json params, const std::vector<double>& mems, int n, const std::string& action,
-                    const std::string& direction, double bytes, const std::function<double(double, int)>& mbps) {
+  void Simultaneous(const std::string& scenario, const std::string& experiment, const std::string& cell_id, json params,
+                    const std::vector<double>& mems, int n, const std::string& action, const std::string& direction,
+                    double bytes, const std::function<double(double, int)>& mbps) {
     double start = clock_ms, end = start;
     for (int r = 0; r < w.reps; ++r) {
       double round_end = clock_ms;
@@ -198,23 +199,23 @@ void WriteSyntheticResults(const std::string& dir, const World& world, const Sel
     return std::find(sel.scenarios.begin(), sel.scenarios.end(), s) != sel.scenarios.end();
   };
   double nic_bps = world.nic_mb_per_s * 1e6 * 8 / 0.956;
-  json run = {{"schema_version", 1},
-              {"faasnet_version", "0.1.0"},
-              {"git_commit", "synthetic"},
-              {"status", "complete"},
-              {"started_unix_ms", wr.clock_ms},
-              {"finished_unix_ms", nullptr},
-              {"size", "quick"},
-              {"scenarios", sel.scenarios},
-              {"platform",
-               {{"kind", platform_kind},
-                {"endpoint", "http://127.0.0.1:9001"},
-                {"isolation", "full"},
-                {"hosts", {{{"id", "h0"}, {"vcpus", 2}, {"memory_mb", 3840}}}},
-                {"cpu_policy", "paper-2019"},
-                {"network_profile",
-                 {{"name", "lambda-2019"}, {"nic_download_bps", nic_bps}, {"nic_upload_bps", nic_bps}}}}},
-              {"machine", {{"cpus", 2}, {"cpu_model", "synthetic"}, {"kernel", "6.1.0"}, {"memory_bytes", 8e9}}}};
+  json run = {
+      {"schema_version", 1},
+      {"faasnet_version", "0.1.0"},
+      {"git_commit", "synthetic"},
+      {"status", "complete"},
+      {"started_unix_ms", wr.clock_ms},
+      {"finished_unix_ms", nullptr},
+      {"size", "quick"},
+      {"scenarios", sel.scenarios},
+      {"platform",
+       {{"kind", platform_kind},
+        {"endpoint", "http://127.0.0.1:9001"},
+        {"isolation", "full"},
+        {"hosts", {{{"id", "h0"}, {"vcpus", 2}, {"memory_mb", 3840}}}},
+        {"cpu_policy", "paper-2019"},
+        {"network_profile", {{"name", "lambda-2019"}, {"nic_download_bps", nic_bps}, {"nic_upload_bps", nic_bps}}}}},
+      {"machine", {{"cpus", 2}, {"cpu_model", "synthetic"}, {"kernel", "6.1.0"}, {"memory_bytes", 8e9}}}};
 
   auto iperf = [&](double per_host) {
     return [&world, per_host](double m, int) { return world.IperfMbPerS(m, per_host); };
@@ -222,8 +223,8 @@ void WriteSyntheticResults(const std::string& dir, const World& world, const Sel
   if (has("fig2-iperf-memory")) {
     for (std::string dir_name : {"up", "down"}) {
       for (double m : sel.memories) {
-        json p = {{"memory_mb", m}, {"workload", "probe"}, {"action", "iperf"}, {"concurrency", 1},
-                  {"direction", dir_name}};
+        json p = {
+            {"memory_mb", m}, {"workload", "probe"}, {"action", "iperf"}, {"concurrency", 1}, {"direction", dir_name}};
         std::string id = Id("fig2-iperf-memory", dir_name, "memory_mb=" + std::to_string(int(m)));
         wr.Simultaneous("fig2-iperf-memory", dir_name, id, p, {m}, 1, "iperf", dir_name, 1e9, iperf(1));
       }
@@ -244,8 +245,8 @@ void WriteSyntheticResults(const std::string& dir, const World& world, const Sel
   if (has("fig4-memory-s3")) {
     for (std::string e : {"download", "upload"}) {
       for (double m : sel.memories) {
-        json p = {{"memory_mb", m}, {"workload", "boto3"}, {"action", e == "upload" ? "s3-put" : "s3-get"},
-                  {"concurrency", 1}, {"chunk_mb", 10}, {"colocated", 1}};
+        json p = {{"memory_mb", m},   {"workload", "boto3"}, {"action", e == "upload" ? "s3-put" : "s3-get"},
+                  {"concurrency", 1}, {"chunk_mb", 10},      {"colocated", 1}};
         wr.Job("fig4-memory-s3", e, Id("fig4-memory-s3", e, "memory_mb=" + std::to_string(int(m))), p, m, 1,
                e == "upload");
       }
@@ -253,8 +254,8 @@ void WriteSyntheticResults(const std::string& dir, const World& world, const Sel
   }
   if (has("fig5-colocated-iperf")) {
     for (double n : sel.colocated) {
-      json p = {{"memory_mb", 128}, {"workload", "probe"}, {"action", "iperf"}, {"concurrency", n},
-                {"colocated", n},   {"direction", "down"}};
+      json p = {{"memory_mb", 128}, {"workload", "probe"}, {"action", "iperf"},
+                {"concurrency", n}, {"colocated", n},      {"direction", "down"}};
       wr.Simultaneous("fig5-colocated-iperf", "download",
                       Id("fig5-colocated-iperf", "download", "colocated=" + std::to_string(int(n))), p, {128},
                       static_cast<int>(n), "iperf", "down", 1e9, iperf(n));
@@ -263,17 +264,17 @@ void WriteSyntheticResults(const std::string& dir, const World& world, const Sel
   for (const char* sc : {"fig6-colocated-s3", "fig7-concurrency-cost"}) {
     if (!has(sc)) continue;
     for (double n : sel.colocated) {
-      json p = {{"memory_mb", 128}, {"workload", "boto3"}, {"action", "s3-get"}, {"concurrency", n},
-                {"colocated", n},   {"chunk_mb", 10}};
-      wr.Job(sc, "download", Id(sc, "download", "colocated=" + std::to_string(int(n))), p, 128,
-             static_cast<int>(n), false);
+      json p = {{"memory_mb", 128}, {"workload", "boto3"}, {"action", "s3-get"},
+                {"concurrency", n}, {"colocated", n},      {"chunk_mb", 10}};
+      wr.Job(sc, "download", Id(sc, "download", "colocated=" + std::to_string(int(n))), p, 128, static_cast<int>(n),
+             false);
     }
   }
   if (has("policies")) {
     std::vector<double> mems = {128, 256, 512, 1024};
     double sum = 1920;
     for (std::string policy : {"shared", "proportional"}) {
-      json p = {{"memory_mb", mems}, {"workload", "probe"}, {"action", "iperf"}, {"concurrency", 4},
+      json p = {{"memory_mb", mems}, {"workload", "probe"}, {"action", "iperf"},  {"concurrency", 4},
                 {"colocated", 4},    {"policy", policy},    {"direction", "down"}};
       bool prop = policy == "proportional" && world.proportional;
       wr.Simultaneous("policies", "mixed-memory", Id("policies", "mixed-memory", "policy=" + policy), p, mems, 4,
@@ -285,8 +286,11 @@ void WriteSyntheticResults(const std::string& dir, const World& world, const Sel
   if (has("client-comparison")) {
     for (std::string wl : {"iperf", "probe", "boto3"}) {
       for (double m : sel.memories) {
-        json p = {{"memory_mb", m}, {"workload", wl}, {"action", wl == "iperf" ? "iperf" : "s3-get"},
-                  {"concurrency", 1}, {"direction", "down"}};
+        json p = {{"memory_mb", m},
+                  {"workload", wl},
+                  {"action", wl == "iperf" ? "iperf" : "s3-get"},
+                  {"concurrency", 1},
+                  {"direction", "down"}};
         wr.Simultaneous("client-comparison", "download",
                         Id("client-comparison", "download", "workload=" + wl + ",memory_mb=" + std::to_string(int(m))),
                         p, {m}, 1, wl == "iperf" ? "iperf" : "s3-get", "down", 1e8, [&world, wl](double m, int) {

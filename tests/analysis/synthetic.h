@@ -27,16 +27,16 @@ struct World {
   // between) instead of min(client_mb_per_s_per_mb x memory, client_cap),
   // e.g. the paper's Fig. 4a medians (PaperFig4a()).
   std::vector<std::pair<double, double>> client_table;
-  double upload_factor = 0.8;                 // S3 upload vs download
-  double iperf_mb_per_s_per_gb = 0;           // > 0: a shaper ties iperf to memory
+  double upload_factor = 0.8;        // S3 upload vs download
+  double iperf_mb_per_s_per_gb = 0;  // > 0: a shaper ties iperf to memory
   double overhead_ms = 30;
-  double first_byte_ms = 0;                   // S3 latency inside the transfer time (makes MB/s depend on chunk size)
-  bool shared_nic = true;                     // false: co-located functions do not share the NIC
+  double first_byte_ms = 0;  // S3 latency inside the transfer time (makes MB/s depend on chunk size)
+  bool shared_nic = true;    // false: co-located functions do not share the NIC
   double client_extra_ms = 5;
   double noise = 0.05;
   uint32_t seed = 1;
-  int reps = 5;           // invocations per non-job cell
-  int job_chunks = 100;   // chunks per job (10 MB each)
+  int reps = 5;              // invocations per non-job cell
+  int job_chunks = 100;      // chunks per job (10 MB each)
   bool proportional = true;  // the policies scenario's "proportional" cells share by memory
 
   // Noise-free bandwidth (MB/s) of one function.
@@ -49,9 +49,9 @@ std::vector<std::pair<double, double>> PaperFig4a();
 
 // Which scenarios to write (all by default).
 struct Selection {
-  std::vector<std::string> scenarios = {"fig2-iperf-memory", "fig3-chunk-size",       "fig4-memory-s3",
-                                        "fig5-colocated-iperf", "fig6-colocated-s3",  "fig7-concurrency-cost",
-                                        "policies",          "client-comparison"};
+  std::vector<std::string> scenarios = {
+      "fig2-iperf-memory", "fig3-chunk-size",       "fig4-memory-s3", "fig5-colocated-iperf",
+      "fig6-colocated-s3", "fig7-concurrency-cost", "policies",       "client-comparison"};
   std::vector<double> memories = {128, 256, 512, 1024, 2048, 3008};
   std::vector<double> colocated = {1, 2, 4, 8, 16, 26};
 };
