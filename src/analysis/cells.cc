@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 
 namespace faasnet::analysis {
@@ -84,8 +85,10 @@ std::vector<CellStats> SummarizeCells(const ResultSet& rs, const PriceSheet& pri
     std::vector<double> mbps, transfer, run, client;
     std::map<double, std::vector<double>> mbps_by_mem;
     std::optional<double> first_start, last_end;
+    std::map<std::string, std::set<int>> workers_by_host;
     for (const Invocation* inv : by_cell[c.cell_id]) {
       ++c.invocations;
+      if (!inv->host_id.empty()) workers_by_host[inv->host_id].insert(inv->worker);
       if (!inv->ok()) ++c.errors;
       // Every invocation is billed, failed or not.
       auto b1 = inv->BilledMs(BillingRule::k1ms);
@@ -113,6 +116,11 @@ std::vector<CellStats> SummarizeCells(const ResultSet& rs, const PriceSheet& pri
       if (inv->duration_ms) run.push_back(*inv->duration_ms);
       if (inv->client_ms) client.push_back(*inv->client_ms);
       if (inv->bytes) c.total_bytes += *inv->bytes;
+    }
+    if (!c.params.contains("colocated") && !workers_by_host.empty()) {
+      size_t most = 0;
+      for (const auto& [host, workers] : workers_by_host) most = std::max(most, workers.size());
+      c.per_host = static_cast<double>(most);
     }
     c.mb_per_s = Summarize(mbps);
     c.transfer_s = Summarize(transfer);

@@ -37,7 +37,8 @@ struct CellStats {
   // From params (with the invocations' memory when params lack it).
   double memory_mb = 0;
   double concurrency = 1;
-  // Functions sharing one host: params.colocated, else params.concurrency.
+  // Functions sharing one host: params.colocated; else, when invocations
+  // name their hosts, the most workers seen on one host; else params.concurrency.
   double per_host = 1;
   std::optional<double> chunk_mb;
   std::string direction, policy, workload, action;

@@ -24,6 +24,24 @@ TEST(QuantileTest, LinearInterpolation) {
   EXPECT_EQ(s->n, 4);
 }
 
+TEST(PerHostTest, ColocatedParamElseWorkersPerHostElseConcurrency) {
+  ResultSet rs;
+  auto add = [&](const std::string& cell, nlohmann::json params, int worker, const std::string& host) {
+    nlohmann::json j = {{"cell_id", cell}, {"memory_mb", 128}, {"params", params}, {"worker", worker}};
+    if (!host.empty()) j["host_id"] = host;
+    rs.invocations.push_back(*ParseInvocation(j, "t"));
+  };
+  nlohmann::json four = {{"concurrency", 4}};
+  for (int w = 0; w < 4; ++w) add("spread", four, w, w % 2 ? "h1" : "h0");  // 2 per host
+  for (int w = 0; w < 4; ++w) add("unnamed", four, w, "");
+  for (int w = 0; w < 4; ++w) add("declared", {{"concurrency", 4}, {"colocated", 3}}, w, "h0");
+  auto cells = SummarizeCells(rs, PriceSheet{});
+  ASSERT_EQ(cells.size(), 3u);
+  EXPECT_EQ(cells[0].per_host, 2);
+  EXPECT_EQ(cells[1].per_host, 4);
+  EXPECT_EQ(cells[2].per_host, 3);
+}
+
 class NoiseFreeCells : public ::testing::Test {
  protected:
   void SetUp() override {
