@@ -18,7 +18,10 @@
 // and client-side, fitted as medians); a job of k chunks with n workers takes
 // ceil(k / n) waves. Cost = k invocations billed under the chosen rule.
 // Predictions outside the measured memory range or beyond the largest
-// measured n are refused (InvalidArgument naming the range).
+// measured n are refused (InvalidArgument naming the range). A plan's n
+// functions share one host (as in the paper's Figs 6-7, and n x memory must
+// fit the host's memory when run.json says it); spreading a job over hosts
+// is not modelled.
 //
 // Thread-safety: pure functions.
 #ifndef FAASNET_ANALYSIS_PLANNER_H_

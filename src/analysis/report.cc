@@ -188,7 +188,8 @@ Result<std::string> PlannerHtml(const ResultSet& rs, const std::vector<CellStats
                                          : std::string("unbounded (no shared-link-bound cell)")) +
          ", up to " + Num(model->max_per_host) + " functions per host, overhead " +
          Num(model->overhead_billed_ms, "%.0f") + " ms billed / " + Num(model->overhead_client_ms, "%.0f") +
-         " ms seen by the client per invocation.</p>\n";
+         " ms seen by the client per invocation. A plan's functions share one host (as in Figs 6-7); spreading a job "
+         "over hosts is not modelled.</p>\n";
   Validation v = LeaveOneOut(cells, rs.run, o.prices, BillingRule::k1ms);
   outcome->validation = v;
   out += "<h3>Held-out validation (leave one cell out, 1 ms billing)</h3>\n";

@@ -108,13 +108,13 @@ int Plan(const PlanFlags& f) {
   auto cells = analysis::SummarizeCells(*rs, *prices);
   auto model = analysis::FitBandwidthModel(cells, rs->run, f.workload);
   if (!model.ok()) return Fail(model.status().WithContext("cannot plan from " + f.from));
-  std::printf(
-      "Model of workload '%s' from %d cells of %s: memory %.0f-%.0f MB, up to %.0f functions per host, host aggregate "
-      "%s\n",
-      model->workload.c_str(), model->cells_used, f.from.c_str(), model->min_memory(), model->max_memory(),
-      model->max_per_host,
-      model->host_aggregate_mb_per_s ? (std::to_string(*model->host_aggregate_mb_per_s) + " MB/s").c_str()
-                                     : "not bounded by the measurements");
+  std::string aggregate = "not bounded by the measurements";
+  if (model->host_aggregate_mb_per_s) aggregate = FormatByteRate(*model->host_aggregate_mb_per_s * 1e6);
+  std::printf("Model of workload '%s' from %d cells of %s: memory %.0f-%.0f MB, up to %.0f functions per host, host "
+              "aggregate %s; f(m) = min(%.4f MB/s per MB x m, %s) x measured residual\n",
+              model->workload.c_str(), model->cells_used, f.from.c_str(), model->min_memory(), model->max_memory(),
+              model->max_per_host, aggregate.c_str(), model->slope_mb_per_s_per_mb,
+              model->ceiling_mb_per_s ? FormatByteRate(*model->ceiling_mb_per_s * 1e6).c_str() : "no ceiling");
   auto v = analysis::LeaveOneOut(cells, rs->run, *prices, req.billing);
   if (v.rows.empty()) {
     std::printf("Held-out validation: no job cell could be held out (%zu skipped)\n", v.skipped.size());
