@@ -65,7 +65,9 @@ TEST(FiguresTest, CostFiguresSayWhichBillingRuleTheyUse) {
       EXPECT_EQ(f->note.find("/ the first bar's, " + BillingRuleCaption(rule)) != std::string::npos, true) << f->note;
       // Normalized cost is 1 at the reference (first) x under each rule.
       for (const auto& s : f->series) {
-        if (s.line) EXPECT_DOUBLE_EQ(s.points[0].y, 1.0);
+        if (s.line) {
+          EXPECT_DOUBLE_EQ(s.points[0].y, 1.0);
+        }
       }
     }
   }

@@ -71,7 +71,9 @@ TEST(FindingsTest, WithoutItsScenarioAFindingIsNotMeasuredWithAReason) {
     EXPECT_EQ(Of(fs, id), Verdict::kNotMeasured) << id;
   }
   for (const auto& f : fs) {
-    if (f.verdict == Verdict::kNotMeasured) EXPECT_FALSE(f.reason.empty()) << f.id;
+    if (f.verdict == Verdict::kNotMeasured) {
+      EXPECT_FALSE(f.reason.empty()) << f.id;
+    }
   }
 }
 

@@ -141,7 +141,9 @@ TEST(PlannerTest, TheFrontierIsParetoAndTheBudgetPicksItsFastestAffordablePlan) 
   ASSERT_TRUE(within->recommended.has_value());
   EXPECT_LE(within->recommended->cost_usd, budget);
   for (const Plan& p : within->candidates) {
-    if (p.cost_usd <= budget) EXPECT_GE(p.response_s, within->recommended->response_s);
+    if (p.cost_usd <= budget) {
+      EXPECT_GE(p.response_s, within->recommended->response_s);
+    }
   }
 }
 

@@ -191,7 +191,7 @@ std::string Id(const std::string& sc, const std::string& e, const std::string& k
 void WriteSyntheticResults(const std::string& dir, const World& world, const Selection& sel,
                            const std::string& platform_kind) {
   std::filesystem::create_directories(dir);
-  Writer wr{world, std::mt19937(world.seed)};
+  Writer wr{world, std::mt19937(world.seed), {}, {}, {}};
   wr.inv.open(dir + "/invocations.jsonl");
   wr.cells.open(dir + "/cells.jsonl");
   wr.tel.open(dir + "/telemetry.jsonl");
