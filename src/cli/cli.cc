@@ -43,6 +43,7 @@ int Main(int argc, char** argv) {
   AddRegionCommand(app, &action);
   AddStoreCommand(app, &action);
   AddDatasetCommand(app, &action);
+  AddReportCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -25,6 +25,7 @@ void AddCloudCommand(CLI::App& app, Action* action);
 // A file of the source tree (runtime/..., scenarios/...): next to the binary's
 // build directory when run from build/, else where it was built from.
 std::string SourcePath(const std::string& relative);
+void AddReportCommand(CLI::App& app, Action* action);  // report and plan
 
 // Prints "faasnet: <message>" to stderr and returns the exit code for `st`.
 int Fail(const Status& st);

@@ -19,6 +19,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "region/config.h"
+#include "analysis/prices.h"
+#include "analysis/report.h"
 #include "base/strings.h"
 #include "cloud/aws_platform.h"
 #include "cloud/estimate.h"
@@ -42,6 +44,7 @@ struct RunFlags {
   std::string work_dir;
   std::string profile = "lambda-2019";
   bool list = false;
+  bool no_report = false;
   // aws / http
   std::string aws_profile;
   std::string endpoint_url, s3_endpoint_url, ca_file, role, run_id, arch = "x86_64", python_runtime = "python3.12";
@@ -231,6 +234,27 @@ int Run(const RunFlags& f) {
             << " cell(s) run, " << sum->cells_skipped << " skipped (resumed), " << sum->invocations
             << " invocation(s), " << sum->errors << " failed\n"
             << "  results: " << out << "  (run.json, invocations.jsonl, cells.jsonl, telemetry.jsonl)\n";
+  if (!f.no_report && sum->cells_run + sum->cells_skipped > 0) {
+    // The report renders from the files just written (also later: faasnet report DIR).
+    auto prices = analysis::LoadDefaultPriceSheet();
+    if (!prices.ok()) return Fail(prices.status());
+    analysis::ReportOptions rep;
+    rep.dirs = {out};
+    rep.prices = *prices;
+    auto r = analysis::WriteReport(rep);
+    if (!r.ok()) {
+      std::cerr << "faasnet run: the report failed (the results are complete; retry with faasnet report " << out
+                << "): " << r.status().ToString() << "\n";
+      return ExitCodeFor(r.status());
+    }
+    int reproduced = 0, total = 0;
+    for (const auto& f : r->findings.front()) {
+      ++total;
+      if (f.verdict == analysis::Verdict::kReproduced) ++reproduced;
+    }
+    std::cout << "  report:  " << r->index_html << "  (" << r->figures.size() << " figures; findings reproduced "
+              << reproduced << " of " << total << ")\n";
+  }
   return sum->status == "complete" ? kExitOk : kExitFailure;
 }
 
@@ -289,6 +313,7 @@ void AddRunCommand(CLI::App& app, Action* action) {
   run->add_option("--max-cost", f->max_cost, "aws: refuse to start when the estimated cost (USD) is above this");
   run->add_flag("--keep", f->keep, "aws: leave the functions and bucket in place");
   run->add_option("--http-url", f->http_urls, "http: WORKLOAD=URL (repeatable)");
+  run->add_flag("--no-report", f->no_report, "Do not render the report at the end (faasnet report DIR does it later)");
   run->add_flag("--list", f->list, "Only print the cells the scenarios expand to (checks the files)");
   run->footer("Scenario keys:\n" + suite::ScenarioKeysHelp());
   run->callback([f, action] { *action = [f] { return Run(*f); }; });
