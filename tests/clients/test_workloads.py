@@ -1,0 +1,201 @@
+"""The benchmark workloads in a real region (--isolation none): the native probe
+(build/functions/probe/bootstrap) and the boto3 workload (runtime/functions/boto3/app.py)
+against the region's own S3 store, checked against the objects and the region's records;
+the probe's iperf action against an iperf3 server this test starts on 127.0.0.1.
+
+Both workloads answer one response shape (docs/formats/results.md, "Workload responses"):
+COMMON lists its fields, and every response here is checked against it."""
+import json
+import os
+import socket
+import subprocess
+import time
+import unittest
+
+from regionfixture import PROBE, RegionServer, native_zip, python_zip
+
+ROLE = "arn:aws:iam::000000000000:role/faasnet-test"
+BUCKET = "data"
+BIG = ("big.bin", 10_000_000)     # 10 MB, the paper's chunk
+SMALL = ("small.bin", 123_457)
+COMMON = {"action", "ok", "error", "bytes", "elapsed_ms", "mb_per_s", "netdev", "cpu", "ids"}
+WORKLOADS = ("probe", "boto3")
+IPERF3 = "/usr/bin/iperf3"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WorkloadsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.region = RegionServer("none").start()
+        cls.s3 = cls.region.s3_client()
+        cls.s3.create_bucket(Bucket=BUCKET)
+        cls.data = {}
+        for key, size in (BIG, SMALL):
+            cls.data[key] = os.urandom(size)
+            cls.s3.put_object(Bucket=BUCKET, Key=key, Body=cls.data[key])
+        cls.lam = cls.region.lambda_client()
+        cls.lam.create_function(FunctionName="probe", Runtime="provided.al2023", Role=ROLE, Handler="unused",
+                                Code={"ZipFile": native_zip(PROBE)}, MemorySize=1024, Timeout=60)
+        cls.lam.create_function(FunctionName="boto3", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                Code={"ZipFile": python_zip("runtime/functions/boto3/app.py")}, MemorySize=1024,
+                                Timeout=60)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.region.cleanup()
+
+    def invoke(self, name, event):
+        r = self.lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        body = json.loads(r["Payload"].read() or b"null")
+        return r, body
+
+    def run_ok(self, name, event):
+        r, body = self.invoke(name, event)
+        self.assertNotIn("FunctionError", r, body)
+        self.assertTrue(COMMON <= set(body), f"{name}: missing {COMMON - set(body)}")
+        self.assertEqual(body["action"], event["action"])
+        self.assertGreaterEqual(body["cpu"]["user_ms"], 0)
+        self.assertGreaterEqual(body["cpu"]["system_ms"], 0)
+        return r, body
+
+    def check_ordered(self, objects):
+        prev_end = 0
+        for o in objects:
+            self.assertLessEqual(prev_end, o["t_start_ms"], o)
+            self.assertLessEqual(o["t_start_ms"], o["t_first_byte_ms"], o)
+            self.assertLessEqual(o["t_first_byte_ms"], o["t_last_byte_ms"], o)
+            prev_end = o["t_last_byte_ms"]
+
+    def test_s3_get_bytes_and_timings(self):
+        for name in WORKLOADS:
+            with self.subTest(workload=name):
+                _, body = self.run_ok(name, {"action": "s3-get", "bucket": BUCKET, "keys": [BIG[0], SMALL[0]]})
+                self.assertTrue(body["ok"], body["error"])
+                self.assertEqual([o["key"] for o in body["objects"]], [BIG[0], SMALL[0]])
+                self.assertEqual([o["bytes"] for o in body["objects"]], [BIG[1], SMALL[1]])
+                self.assertEqual(body["bytes"], BIG[1] + SMALL[1])
+                self.check_ordered(body["objects"])
+                span = body["objects"][-1]["t_last_byte_ms"] - body["objects"][0]["t_start_ms"]
+                self.assertAlmostEqual(body["elapsed_ms"], span, places=6)
+                self.assertGreater(body["elapsed_ms"], 0)
+                self.assertAlmostEqual(body["mb_per_s"], body["bytes"] / body["elapsed_ms"] / 1000, places=6)
+
+    def test_s3_get_missing_key_is_a_failed_row_not_a_function_error(self):
+        for name in WORKLOADS:
+            with self.subTest(workload=name):
+                _, body = self.run_ok(name, {"action": "s3-get", "bucket": BUCKET, "keys": [SMALL[0], "nope"]})
+                self.assertFalse(body["ok"])
+                self.assertEqual(body["error_class"], "not_found")
+                self.assertIn("nope", body["error"])
+                self.assertEqual(body["objects"][0]["bytes"], SMALL[1])
+                self.assertEqual([o["key"] for o in body["objects"]], [SMALL[0], "nope"])
+                self.assertEqual(body["objects"][1]["bytes"], 0)
+                self.check_ordered(body["objects"])
+
+    def test_s3_put_generated_and_fetched(self):
+        for name in WORKLOADS:
+            with self.subTest(workload=name):
+                key = f"out/{name}-gen"
+                _, body = self.run_ok(name, {"action": "s3-put", "bucket": BUCKET, "key": key, "bytes": 3_000_000})
+                self.assertTrue(body["ok"], body["error"])
+                self.assertEqual(body["bytes"], 3_000_000)
+                self.assertEqual(body["objects"][0]["bytes"], 3_000_000)
+                self.check_ordered(body["objects"])
+                self.assertGreater(body["elapsed_ms"], 0)
+                self.assertEqual(self.s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"], 3_000_000)
+                if name == "probe":  # the data set's chunk: CSV with its header
+                    head = self.s3.get_object(Bucket=BUCKET, Key=key, Range="bytes=0-12")["Body"].read()
+                    self.assertEqual(head, b"Id,ProductId,")
+
+                key = f"out/{name}-copy"
+                _, body = self.run_ok(name, {"action": "s3-put", "bucket": BUCKET, "key": key, "fetch": True,
+                                             "source_key": BIG[0]})
+                self.assertTrue(body["ok"], body["error"])
+                self.assertEqual(body["fetched"]["bytes"], BIG[1])
+                self.assertEqual(body["bytes"], BIG[1])
+                # Only the upload is timed: it starts after the fetch ended.
+                self.assertGreaterEqual(body["objects"][0]["t_start_ms"], body["fetched"]["t_last_byte_ms"])
+                got = self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+                self.assertEqual(got, self.data[BIG[0]])
+
+    def test_host_id_matches_the_region_record(self):
+        with open("/proc/self/cgroup") as f:
+            ours = [l for l in f.read().splitlines() if l.strip()]
+        keys = {}
+        for name in WORKLOADS:
+            with self.subTest(workload=name):
+                r, body = self.run_ok(name, {"action": "host-id"})
+                rec = self.region.record_of(r["ResponseMetadata"]["RequestId"])
+                self.assertEqual(body["ids"]["host_id"], rec["host_id"])
+                self.assertEqual(body["ids"]["sandbox_id"], rec["sandbox_id"])
+                self.assertTrue(body["cgroup_lines"])
+                self.assertEqual(body["ids"]["cgroup"], body["cgroup_lines"][0])
+                # Unisolated, a function's process shares the region's (and so this test's) cgroups.
+                self.assertEqual(body["cgroup_lines"], ours)
+                keys[name] = body["paper_host_key"]
+        self.assertEqual(keys["probe"], keys["boto3"])  # one method, two implementations
+
+    def test_noop(self):
+        for name in WORKLOADS:
+            with self.subTest(workload=name):
+                _, body = self.run_ok(name, {"action": "noop"})
+                self.assertTrue(body["ok"])
+                self.assertEqual(body["bytes"], 0)
+                self.assertNotIn("objects", body)
+
+    def test_bad_events_are_function_errors(self):
+        for name in WORKLOADS:
+            for event in ({"action": "s3-get", "bucket": BUCKET}, {"action": "fly"}, {"action": "noop", "x": 1},
+                          {"action": "s3-put", "bucket": BUCKET, "key": "k", "bytes": -1}):
+                with self.subTest(workload=name, event=event):
+                    r, body = self.invoke(name, event)
+                    self.assertEqual(r.get("FunctionError"), "Unhandled", body)
+                    self.assertEqual(body["errorType"], "InvalidEvent")
+                    self.assertIn("event:", body["errorMessage"])
+            # The function is still there for the next event.
+            self.run_ok(name, {"action": "noop"})
+
+    def test_iperf_up_and_down_against_iperf3(self):
+        if not os.path.exists(IPERF3):
+            self.fail(f"{IPERF3} is missing: scripts/setup installs iperf3")
+        for direction in ("up", "down"):
+            with self.subTest(direction=direction):
+                port = free_port()
+                server = subprocess.Popen([IPERF3, "-s", "-1", "-p", str(port), "-B", "127.0.0.1"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                try:
+                    time.sleep(0.3)  # let it listen
+                    _, body = self.run_ok("probe", {"action": "iperf", "direction": direction, "duration_s": 2,
+                                                    "host": "127.0.0.1", "port": port})
+                finally:
+                    if server.poll() is None:
+                        server.kill()
+                    server.wait(timeout=10)
+                self.assertTrue(body["ok"], body["error"])
+                self.assertEqual(body["direction"], direction)
+                self.assertEqual(body["duration_s"], 2)
+                self.assertGreaterEqual(len(body["intervals"]), 2)
+                for i in body["intervals"]:
+                    self.assertGreater(i["bytes"], 0, i)
+                    self.assertGreater(i["mb_per_s"], 0, i)
+                self.assertGreater(body["bytes"], 0)
+                self.assertGreater(body["elapsed_ms"], 1500)
+                self.assertGreater(body["mb_per_s"], 0)
+                self.assertIn("retransmits", body)
+
+    def test_iperf_server_missing_is_a_failed_row(self):
+        port = free_port()  # nothing listens there
+        _, body = self.run_ok("probe", {"action": "iperf", "duration_s": 1, "host": "127.0.0.1", "port": port})
+        self.assertFalse(body["ok"])
+        self.assertEqual(body["error_class"], "iperf")
+        self.assertIn(f"127.0.0.1:{port}", body["error"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
