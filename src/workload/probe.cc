@@ -87,8 +87,8 @@ Result<s3client::Client*> Probe::S3(const std::string& event_endpoint, std::stri
 
 Result<Response> Probe::Run(const Event& event) {
   const Clock::time_point t0 = Clock::now();
-  const CpuUsage cpu0 = env_.Cpu();
-  const std::optional<NetDevCounters> net0 = ReadNetDev(env_);
+  CpuUsage cpu0 = env_.Cpu();
+  std::optional<NetDevCounters> net0 = ReadNetDev(env_);
 
   Response r;
   r.action = event.action;
@@ -136,6 +136,9 @@ Result<Response> Probe::Run(const Event& event) {
       } else {
         body = dataset::GenerateChunk(e.seed, 0, e.bytes);
       }
+      // CPU and network counters cover the timed upload only, not the body's preparation.
+      cpu0 = env_.Cpu();
+      net0 = ReadNetDev(env_);
       auto put = s3->PutObject(e.bucket, e.key, body);
       r.objects.push_back(Timing(e.key, put.ok() ? body.size() : 0, s3->last_request(), t0, /*download=*/false));
       if (put.ok()) {

@@ -4,8 +4,9 @@
 //
 // Common fields: action, ok, error (and error_class when !ok), bytes, elapsed_ms, mb_per_s, netdev
 // (bytes on the sandbox's non-loopback interfaces during the handler; null when /proc/net/dev cannot
-// be read), cpu (the process's user and system CPU time during the handler), ids. Times are ms on
-// the steady clock since the handler started. MB = 10^6 bytes.
+// be read), cpu (the process's user and system CPU time during the handler), ids. For s3-put, netdev
+// and cpu cover the timed upload only (generating or fetching the body is not the client's transfer
+// cost). Times are ms on the steady clock since the handler started. MB = 10^6 bytes.
 //
 // Thread-safety: values; ResponseJson is pure.
 #ifndef FAASNET_WORKLOAD_RESPONSE_H_

@@ -1,7 +1,9 @@
-"""The benchmark workloads in a real region (--isolation none): the native probe
-(build/functions/probe/bootstrap) and the boto3 workload (runtime/functions/boto3/app.py)
-against the region's own S3 store, checked against the objects and the region's records;
-the probe's iperf action against an iperf3 server this test starts on 127.0.0.1.
+"""The benchmark workloads in a real region: the native probe (build/functions/probe/bootstrap)
+and the boto3 workload (runtime/functions/boto3/app.py) against the region's own S3 store,
+checked against the objects and the region's records; the probe's iperf action against an
+iperf3 server this test starts on 127.0.0.1. With --isolation none always; with full isolation
+(network namespace, veth, cgroups) as root, where /proc/net/dev and the cgroup path are the
+sandbox's own (not root: that class skips with a reason; under CI=true it must run).
 
 Both workloads answer one response shape (docs/formats/results.md, "Workload responses"):
 COMMON lists its fields, and every response here is checked against it."""
@@ -29,10 +31,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-class WorkloadsTest(unittest.TestCase):
+class WorkloadsBase:
+    isolation = "none"
+
     @classmethod
     def setUpClass(cls):
-        cls.region = RegionServer("none").start()
+        cls.region = RegionServer(cls.isolation).start()
         cls.s3 = cls.region.s3_client()
         cls.s3.create_bucket(Bucket=BUCKET)
         cls.data = {}
@@ -136,8 +140,12 @@ class WorkloadsTest(unittest.TestCase):
                 self.assertEqual(body["ids"]["sandbox_id"], rec["sandbox_id"])
                 self.assertTrue(body["cgroup_lines"])
                 self.assertEqual(body["ids"]["cgroup"], body["cgroup_lines"][0])
-                # Unisolated, a function's process shares the region's (and so this test's) cgroups.
-                self.assertEqual(body["cgroup_lines"], ours)
+                if self.isolation == "none":
+                    # Unisolated, a function's process shares the region's (and so this test's) cgroups.
+                    self.assertEqual(body["cgroup_lines"], ours)
+                else:
+                    # The paper's method finds the host the region placed the sandbox on.
+                    self.assertEqual(body["paper_host_key"], f"/faasnet/{self.region.name}/{rec['host_id']}")
                 keys[name] = body["paper_host_key"]
         self.assertEqual(keys["probe"], keys["boto3"])  # one method, two implementations
 
@@ -160,6 +168,10 @@ class WorkloadsTest(unittest.TestCase):
                     self.assertIn("event:", body["errorMessage"])
             # The function is still there for the next event.
             self.run_ok(name, {"action": "noop"})
+
+
+class WorkloadsTest(WorkloadsBase, unittest.TestCase):
+    """--isolation none: the functions share the machine's network, so they reach 127.0.0.1."""
 
     def test_iperf_up_and_down_against_iperf3(self):
         if not os.path.exists(IPERF3):
@@ -195,6 +207,28 @@ class WorkloadsTest(unittest.TestCase):
         self.assertFalse(body["ok"])
         self.assertEqual(body["error_class"], "iperf")
         self.assertIn(f"127.0.0.1:{port}", body["error"])
+
+
+@unittest.skipUnless(os.geteuid() == 0 or os.environ.get("CI") == "true",
+                     "full isolation needs root (netns, veth, cgroups)")
+class WorkloadsFullIsolationTest(WorkloadsBase, unittest.TestCase):
+    """Full isolation: each sandbox has its own network namespace, so /proc/net/dev counts its veth."""
+    isolation = "full"
+
+    def test_netdev_counts_the_sandbox_interface(self):
+        for name in WORKLOADS:
+            with self.subTest(workload=name):
+                _, body = self.run_ok(name, {"action": "s3-get", "bucket": BUCKET, "keys": [BIG[0]]})
+                self.assertTrue(body["ok"], body["error"])
+                self.assertGreaterEqual(body["netdev"]["rx_bytes"], BIG[1])  # the body and the headers
+                self.assertLess(body["netdev"]["rx_bytes"], BIG[1] * 1.1)
+                self.assertGreater(body["netdev"]["tx_bytes"], 0)
+                _, body = self.run_ok(name, {"action": "s3-put", "bucket": BUCKET, "key": f"out/{name}-net",
+                                             "fetch": True, "source_key": SMALL[0]})
+                self.assertTrue(body["ok"], body["error"])
+                # The upload only: the fetch before it is not counted.
+                self.assertGreaterEqual(body["netdev"]["tx_bytes"], SMALL[1])
+                self.assertLess(body["netdev"]["rx_bytes"], SMALL[1] // 2)
 
 
 if __name__ == "__main__":

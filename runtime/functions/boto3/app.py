@@ -192,6 +192,7 @@ def handler(event, context):
                 else:
                     data = _generated(n, event.get("seed", 1))
                 op = f"PutObject {bucket}/{key}"
+                ru0, net0 = resource.getrusage(resource.RUSAGE_SELF), _read_netdev()  # the upload only
                 o = {"key": key, "bytes": 0, "t_start_ms": (time.monotonic() - t0) * 1000}
                 out["objects"].append(o)
                 resp = s3.put_object(Bucket=bucket, Key=key, Body=data)
