@@ -80,12 +80,13 @@ Result<IperfResult> RunIperfClient(const IperfOptions& o) {
   iperf_set_test_reverse(t, o.direction == Direction::kDown ? 1 : 0);
   iperf_set_test_connect_timeout(t, o.connect_timeout_ms);
   iperf_set_test_json_output(t, 1);
-  // libiperf prints its JSON report to its outfile (stdout) as well; the function's log need not carry it.
+  // libiperf prints its JSON report to its outfile (stdout) as well; the function's log need not carry
+  // it. iperf_run_client opens the log file itself; iperf_free_test does not close it.
   iperf_set_test_logfile(t, "/dev/null");
-  if (iperf_open_logfile(t) < 0) return Status::Internal(target + ": cannot open /dev/null for libiperf");
   const int rc = iperf_run_client(t);
   const char* report = iperf_get_test_json_output_string(t);
   std::string text = report != nullptr ? report : "";
+  iperf_close_logfile(t);
   if (rc < 0) {
     std::string why = iperf_strerror(i_errno);
     auto parsed = ParseIperfJson(text);  // the report's "error" is often clearer

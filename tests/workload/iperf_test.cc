@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 namespace faasnet::workload {
 namespace {
 
@@ -73,6 +75,24 @@ TEST(WorkloadIperf, ClientReportsAServerThatIsNotThere) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kUnavailable);
   EXPECT_NE(r.status().message().find("iperf3 127.0.0.1:1: "), std::string::npos) << r.status().message();
+}
+
+size_t OpenFds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// A warm function runs many tests in one process: libiperf's report file and sockets must not pile up.
+TEST(WorkloadIperf, RepeatedTestsLeakNoDescriptors) {
+  IperfOptions o;
+  o.host = "127.0.0.1";
+  o.port = 1;
+  o.duration_s = 1;
+  (void)RunIperfClient(o);
+  const size_t before = OpenFds();
+  for (int i = 0; i < 20; ++i) ASSERT_FALSE(RunIperfClient(o).ok());
+  EXPECT_EQ(OpenFds(), before);
 }
 
 }  // namespace
