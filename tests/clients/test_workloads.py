@@ -149,6 +149,25 @@ class WorkloadsBase:
                 keys[name] = body["paper_host_key"]
         self.assertEqual(keys["probe"], keys["boto3"])  # one method, two implementations
 
+    def test_size_strings_and_an_endpoint_in_the_event(self):
+        for name in WORKLOADS:
+            with self.subTest(workload=name):
+                key = f"out/{name}-sized"
+                _, body = self.run_ok(name, {"action": "s3-put", "bucket": BUCKET, "key": key, "bytes": "2MiB"})
+                self.assertTrue(body["ok"], body["error"])
+                self.assertEqual(body["bytes"], 2 * 2**20)
+                endpoint = body["endpoint"]
+                _, body = self.run_ok(name, {"action": "s3-get", "bucket": BUCKET, "keys": [key], "endpoint": endpoint})
+                self.assertTrue(body["ok"], body["error"])
+                self.assertEqual(body["endpoint"], endpoint)
+                self.assertEqual(body["bytes"], 2 * 2**20)
+                # An endpoint nobody listens on: the event's endpoint is the one used.
+                dead = f"http://127.0.0.1:{free_port()}"
+                _, body = self.run_ok(name, {"action": "s3-get", "bucket": BUCKET, "keys": [key], "endpoint": dead})
+                self.assertFalse(body["ok"])
+                self.assertEqual(body["error_class"], "connection")
+                self.assertEqual(body["endpoint"], dead)
+
     def test_noop(self):
         for name in WORKLOADS:
             with self.subTest(workload=name):

@@ -21,6 +21,7 @@ lives across warm invocations, as a client created at init would.
 """
 import os
 import random
+import re
 import resource
 import time
 
@@ -50,6 +51,30 @@ def _check_fields(event, action, known):
     for name in event:
         if name != "action" and name not in known:
             raise InvalidEvent(f"event: {action}: unknown field \"{name}\" (takes: {', '.join(known) or 'nothing'})")
+
+
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.I)
+UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12,
+         "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+MAX_PUT_BYTES = 4 << 30  # as the probe (workload::kMaxPutBytes): the body is held in memory
+
+
+def _bytes(value):
+    """A byte count: an integer or a size like "10MB" / "4MiB" (base/units.h's ParseBytes, in short)."""
+    n = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = value
+    elif isinstance(value, str) and SIZE.match(value):
+        number, unit = SIZE.match(value).groups()
+        unit = (unit or "").lower()
+        if unit in UNITS and float(number) * UNITS[unit] == int(float(number) * UNITS[unit]):
+            n = int(float(number) * UNITS[unit])
+    if value is None:
+        raise InvalidEvent("event: s3-put: missing \"bytes\" (or \"fetch\": true with \"source_key\")")
+    if n is None or n <= 0 or n > MAX_PUT_BYTES:
+        raise InvalidEvent(f"event: s3-put: \"bytes\" must be in [1, {MAX_PUT_BYTES}] (an integer or a size "
+                           f"like \"10MB\"), not {value!r}")
+    return n
 
 
 def _s3(endpoint):
@@ -171,9 +196,7 @@ def handler(event, context):
             if fetch is True:
                 source = _string(event, action, "source_key")
             else:
-                n = event.get("bytes")
-                if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
-                    raise InvalidEvent("event: s3-put: \"bytes\" must be a positive integer (or \"fetch\": true)")
+                n = _bytes(event.get("bytes"))
         bucket = _string(event, action, "bucket")
         endpoint, s3 = _s3(_string(event, action, "endpoint", required=False))
         out.update(bucket=bucket, endpoint=endpoint, objects=[])
