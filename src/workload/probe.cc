@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <functional>
 
 #include "base/strings.h"
 #include "dataset/reviews.h"
@@ -57,6 +58,86 @@ std::optional<NetDevCounters> ReadNetDev(const Environment& env) {
   return *counters;
 }
 
+// s3-get: each key in turn, the body counted and dropped; stops at the first failure.
+void Download(s3client::Client& s3, const S3GetEvent& e, Clock::time_point t0, Response* r) {
+  r->bucket = e.bucket;
+  for (const std::string& key : e.keys) {
+    uint64_t received = 0;
+    const s3client::BodySink sink = [&received](std::string_view chunk) {
+      received += chunk.size();
+      return true;
+    };
+    auto got = s3.GetObject(e.bucket, key, sink);
+    r->bytes += received;
+    r->objects.push_back(Timing(key, received, s3.last_request(), t0, /*download=*/true));
+    if (!got.ok()) {
+      FailS3(r, got.status(), s3);
+      break;
+    }
+  }
+  SetElapsed(r);
+}
+
+// s3-put: the body is generated or fetched first; `before_upload` runs just before the timed PUT.
+void Upload(s3client::Client& s3, const S3PutEvent& e, Clock::time_point t0, Response* r,
+            const std::function<void()>& before_upload) {
+  r->bucket = e.bucket;
+  std::string body;
+  if (e.fetch) {
+    auto got = s3.GetObject(e.bucket, e.source_key);
+    r->fetched = Timing(e.source_key, got.ok() ? got->body.size() : 0, s3.last_request(), t0, /*download=*/true);
+    if (!got.ok()) return FailS3(r, got.status(), s3);
+    body = std::move(got->body);
+  } else {
+    body = dataset::GenerateChunk(e.seed, 0, e.bytes);
+  }
+  before_upload();
+  auto put = s3.PutObject(e.bucket, e.key, body);
+  r->objects.push_back(Timing(e.key, put.ok() ? body.size() : 0, s3.last_request(), t0, /*download=*/false));
+  if (put.ok()) {
+    r->bytes = body.size();
+  } else {
+    FailS3(r, put.status(), s3);
+  }
+  SetElapsed(r);
+}
+
+// The event's server, else $FAASNET_IPERF_HOST and the first of $FAASNET_IPERF_PORTS (else 5201).
+Result<IperfEvent> IperfTarget(IperfEvent e, const Environment& env) {
+  if (e.host.empty()) e.host = env.GetEnv("FAASNET_IPERF_HOST").value_or("");
+  if (e.host.empty())
+    return Status::InvalidArgument("iperf: no server: give \"host\" in the event or set FAASNET_IPERF_HOST");
+  if (e.port != 0) return e;
+  const std::string ports = env.GetEnv("FAASNET_IPERF_PORTS").value_or("");
+  const std::string_view first = Trim(Split(ports, ',').front());
+  e.port = 5201;  // iperf3's default
+  if (first.empty()) return e;
+  auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), e.port);
+  if (ec != std::errc() || end != first.data() + first.size() || e.port < 1 || e.port > 65535)
+    return Status::InvalidArgument("iperf: FAASNET_IPERF_PORTS=\"" + ports + "\" is not a list of ports");
+  return e;
+}
+
+// iperf: one test; a test that fails is a failed row, bad options an error.
+Status Iperf(const IperfEvent& e, Response* r) {
+  IperfOptions o;
+  o.host = e.host;
+  o.port = e.port;
+  o.direction = e.direction;
+  o.duration_s = e.duration_s;
+  auto result = RunIperfClient(o);
+  if (!result.ok()) {
+    if (result.status().code() == Status::Code::kInvalidArgument) return result.status();
+    Fail(r, result.status(), "iperf");
+    return Status::Ok();
+  }
+  r->bytes = result->bytes;
+  r->elapsed_ms = result->seconds * 1000.0;
+  r->intervals = std::move(result->intervals);
+  r->retransmits = result->retransmits;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Probe::Probe(Environment& env) : env_(env) {}
@@ -100,86 +181,23 @@ Result<Response> Probe::Run(const Event& event) {
 
   switch (event.action) {
     case Action::kS3Get: {
-      const S3GetEvent& e = event.s3_get;
-      ASSIGN_OR_RETURN(s3client::Client * s3, S3(e.endpoint, &r.endpoint));
-      r.bucket = e.bucket;
-      for (const std::string& key : e.keys) {
-        uint64_t received = 0;
-        const s3client::BodySink sink = [&received](std::string_view chunk) {
-          received += chunk.size();
-          return true;
-        };
-        auto got = s3->GetObject(e.bucket, key, sink);
-        r.bytes += received;
-        r.objects.push_back(Timing(key, received, s3->last_request(), t0, /*download=*/true));
-        if (!got.ok()) {
-          FailS3(&r, got.status(), *s3);
-          break;
-        }
-      }
-      SetElapsed(&r);
+      ASSIGN_OR_RETURN(s3client::Client * s3, S3(event.s3_get.endpoint, &r.endpoint));
+      Download(*s3, event.s3_get, t0, &r);
       break;
     }
     case Action::kS3Put: {
-      const S3PutEvent& e = event.s3_put;
-      ASSIGN_OR_RETURN(s3client::Client * s3, S3(e.endpoint, &r.endpoint));
-      r.bucket = e.bucket;
-      std::string body;
-      if (e.fetch) {
-        auto got = s3->GetObject(e.bucket, e.source_key);
-        r.fetched = Timing(e.source_key, got.ok() ? got->body.size() : 0, s3->last_request(), t0, true);
-        if (!got.ok()) {
-          FailS3(&r, got.status(), *s3);
-          break;
-        }
-        body = std::move(got->body);
-      } else {
-        body = dataset::GenerateChunk(e.seed, 0, e.bytes);
-      }
+      ASSIGN_OR_RETURN(s3client::Client * s3, S3(event.s3_put.endpoint, &r.endpoint));
       // CPU and network counters cover the timed upload only, not the body's preparation.
-      cpu0 = env_.Cpu();
-      net0 = ReadNetDev(env_);
-      auto put = s3->PutObject(e.bucket, e.key, body);
-      r.objects.push_back(Timing(e.key, put.ok() ? body.size() : 0, s3->last_request(), t0, /*download=*/false));
-      if (put.ok()) {
-        r.bytes = body.size();
-      } else {
-        FailS3(&r, put.status(), *s3);
-      }
-      SetElapsed(&r);
+      Upload(*s3, event.s3_put, t0, &r, [&] {
+        cpu0 = env_.Cpu();
+        net0 = ReadNetDev(env_);
+      });
       break;
     }
     case Action::kIperf: {
-      IperfEvent e = event.iperf;
-      if (e.host.empty()) e.host = env_.GetEnv("FAASNET_IPERF_HOST").value_or("");
-      if (e.host.empty())
-        return Status::InvalidArgument("iperf: no server: give \"host\" in the event or set FAASNET_IPERF_HOST");
-      if (e.port == 0) {
-        const std::string ports = env_.GetEnv("FAASNET_IPERF_PORTS").value_or("");
-        const std::string_view first = Trim(Split(ports, ',').front());
-        e.port = 5201;  // iperf3's default
-        if (!first.empty()) {
-          auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), e.port);
-          if (ec != std::errc() || end != first.data() + first.size() || e.port < 1 || e.port > 65535)
-            return Status::InvalidArgument("iperf: FAASNET_IPERF_PORTS=\"" + ports + "\" is not a list of ports");
-        }
-      }
+      ASSIGN_OR_RETURN(IperfEvent e, IperfTarget(event.iperf, env_));
       r.iperf = e;
-      IperfOptions o;
-      o.host = e.host;
-      o.port = e.port;
-      o.direction = e.direction;
-      o.duration_s = e.duration_s;
-      auto result = RunIperfClient(o);
-      if (!result.ok()) {
-        if (result.status().code() == Status::Code::kInvalidArgument) return result.status();
-        Fail(&r, result.status(), "iperf");
-        break;
-      }
-      r.bytes = result->bytes;
-      r.elapsed_ms = result->seconds * 1000.0;
-      r.intervals = std::move(result->intervals);
-      r.retransmits = result->retransmits;
+      RETURN_IF_ERROR(Iperf(e, &r));
       break;
     }
     case Action::kHostId: {
