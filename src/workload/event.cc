@@ -113,7 +113,7 @@ Result<S3PutEvent> ParseS3Put(const json& e, std::string_view a) {
 }
 
 Result<IperfEvent> ParseIperf(const json& e, std::string_view a) {
-  RETURN_IF_ERROR(CheckFields(e, a, {"direction", "duration_s", "host", "port"}));
+  RETURN_IF_ERROR(CheckFields(e, a, {"direction", "duration_s", "interval_s", "host", "port"}));
   IperfEvent out;
   ASSIGN_OR_RETURN(std::string direction, String(e, a, "direction", false));
   if (direction == "down") {
@@ -125,6 +125,11 @@ Result<IperfEvent> ParseIperf(const json& e, std::string_view a) {
   }
   ASSIGN_OR_RETURN(int64_t duration, Integer(e, a, "duration_s", 1, kMaxDurationS, out.duration_s));
   out.duration_s = static_cast<int>(duration);
+  if (auto i = e.find("interval_s"); i != e.end()) {
+    if (!i->is_number() || i->get<double>() < 0.1 || i->get<double>() > 60)
+      return Bad(a, "\"interval_s\" must be a number in [0.1, 60], not " + i->dump());
+    out.interval_s = i->get<double>();
+  }
   ASSIGN_OR_RETURN(out.host, String(e, a, "host", false));
   ASSIGN_OR_RETURN(int64_t port, Integer(e, a, "port", 1, 65535, 0));
   out.port = static_cast<int>(port);

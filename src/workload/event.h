@@ -6,7 +6,7 @@
 //   {"action": "s3-get", "bucket": "b", "keys": ["k1", "k2"], "endpoint"?: "http://..."}
 //   {"action": "s3-put", "bucket": "b", "key": "k", "bytes": 10000000 | "10MB", "seed"?: 1, "endpoint"?}
 //   {"action": "s3-put", "bucket": "b", "key": "k", "fetch": true, "source_key": "chunk", "endpoint"?}
-//   {"action": "iperf", "direction": "up" | "down", "duration_s": 10, "host"?: "10.0.0.1", "port"?: 5201}
+//   {"action": "iperf", "direction": "up" | "down", "duration_s": 10, "interval_s"?: 1.0, "host"?, "port"?}
 //   {"action": "host-id"}
 //   {"action": "noop"}
 //
@@ -61,6 +61,7 @@ struct S3PutEvent {
 struct IperfEvent {
   Direction direction = Direction::kUp;
   int duration_s = 10;
+  double interval_s = 1.0;  // sample length, 0.1 to 60 s (iperf3 -i); 0.1 s shows a token bucket's quanta
   std::string host;  // empty: $FAASNET_IPERF_HOST
   int port = 0;      // 0: the first of $FAASNET_IPERF_PORTS (comma-separated)
 };

@@ -125,6 +125,7 @@ Status Iperf(const IperfEvent& e, Response* r) {
   o.port = e.port;
   o.direction = e.direction;
   o.duration_s = e.duration_s;
+  o.interval_s = e.interval_s;
   auto result = RunIperfClient(o);
   if (!result.ok()) {
     if (result.status().code() == Status::Code::kInvalidArgument) return result.status();

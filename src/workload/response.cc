@@ -63,6 +63,7 @@ std::string ResponseJson(const Response& r) {
       if (r.iperf) {
         out["direction"] = DirectionName(r.iperf->direction);
         out["duration_s"] = r.iperf->duration_s;
+        out["interval_s"] = r.iperf->interval_s;
         out["host"] = r.iperf->host;
         out["port"] = r.iperf->port;
       }

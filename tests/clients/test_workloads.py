@@ -7,6 +7,7 @@ sandbox's own (not root: that class skips with a reason; under CI=true it must r
 
 Both workloads answer one response shape (docs/formats/results.md, "Workload responses"):
 COMMON lists its fields, and every response here is checked against it."""
+import base64
 import json
 import os
 import socket
@@ -54,13 +55,13 @@ class WorkloadsBase:
     def tearDownClass(cls):
         cls.region.cleanup()
 
-    def invoke(self, name, event):
-        r = self.lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    def invoke(self, name, event, **kw):
+        r = self.lam.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kw)
         body = json.loads(r["Payload"].read() or b"null")
         return r, body
 
-    def run_ok(self, name, event):
-        r, body = self.invoke(name, event)
+    def run_ok(self, name, event, **kw):
+        r, body = self.invoke(name, event, **kw)
         self.assertNotIn("FunctionError", r, body)
         self.assertTrue(COMMON <= set(body), f"{name}: missing {COMMON - set(body)}")
         self.assertEqual(body["action"], event["action"])
@@ -202,8 +203,9 @@ class WorkloadsTest(WorkloadsBase, unittest.TestCase):
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 try:
                     time.sleep(0.3)  # let it listen
-                    _, body = self.run_ok("probe", {"action": "iperf", "direction": direction, "duration_s": 2,
-                                                    "host": "127.0.0.1", "port": port})
+                    r, body = self.run_ok("probe", {"action": "iperf", "direction": direction, "duration_s": 2,
+                                                    "interval_s": 0.5, "host": "127.0.0.1", "port": port},
+                                          LogType="Tail")
                 finally:
                     if server.poll() is None:
                         server.kill()
@@ -211,7 +213,12 @@ class WorkloadsTest(WorkloadsBase, unittest.TestCase):
                 self.assertTrue(body["ok"], body["error"])
                 self.assertEqual(body["direction"], direction)
                 self.assertEqual(body["duration_s"], 2)
-                self.assertGreaterEqual(len(body["intervals"]), 2)
+                self.assertEqual(body["interval_s"], 0.5)
+                self.assertGreaterEqual(len(body["intervals"]), 4)  # 2 s in 0.5 s samples
+                for i in body["intervals"]:
+                    self.assertAlmostEqual(i["seconds"], 0.5, delta=0.1)
+                # libiperf's own copy of the report goes to /dev/null, not to the function's log.
+                self.assertNotIn("sum_received", base64.b64decode(r["LogResult"]).decode())
                 for i in body["intervals"]:
                     self.assertGreater(i["bytes"], 0, i)
                     self.assertGreater(i["mb_per_s"], 0, i)

@@ -44,6 +44,8 @@ TEST(WorkloadEvent, IperfDefaultsAndDirections) {
   EXPECT_EQ(up->iperf.duration_s, 10);
   EXPECT_EQ(up->iperf.host, "");
   EXPECT_EQ(up->iperf.port, 0);
+  EXPECT_DOUBLE_EQ(up->iperf.interval_s, 1.0);
+  EXPECT_DOUBLE_EQ(ParseEvent(R"({"action":"iperf","interval_s":0.1})")->iperf.interval_s, 0.1);
   auto down = ParseEvent(R"({"action":"iperf","direction":"down","duration_s":3,"host":"10.0.0.1","port":5202})");
   ASSERT_TRUE(down.ok()) << down.status().ToString();
   EXPECT_EQ(down->iperf.direction, Direction::kDown);
@@ -82,6 +84,8 @@ TEST(WorkloadEvent, BadEventsNameTheProblem) {
       {R"({"action":"iperf","duration_s":0})", "\"duration_s\" must be an integer in [1, 900]"},
       {R"({"action":"iperf","duration_s":2.5})", "\"duration_s\" must be an integer"},
       {R"({"action":"iperf","port":70000})", "\"port\" must be an integer in [1, 65535]"},
+      {R"({"action":"iperf","interval_s":0.01})", "\"interval_s\" must be a number in [0.1, 60]"},
+      {R"({"action":"iperf","interval_s":"1"})", "\"interval_s\" must be a number"},
   };
   for (const auto& [event, message] : cases) {
     auto e = ParseEvent(event);

@@ -76,12 +76,13 @@ TEST(WorkloadResponse, FailureCarriesItsClass) {
 
 TEST(WorkloadResponse, IperfAndHostId) {
   Response r = Common(Action::kIperf);
-  r.iperf = IperfEvent{Direction::kDown, 3, "10.0.0.1", 5201};
+  r.iperf = IperfEvent{Direction::kDown, 3, 0.5, "10.0.0.1", 5201};
   r.intervals.push_back({0, 1, 5'000'000, 5.0, std::nullopt});
   r.retransmits = 7;
   json j = json::parse(ResponseJson(r));
   EXPECT_EQ(j["direction"], "down");
   EXPECT_EQ(j["duration_s"], 3);
+  EXPECT_EQ(j["interval_s"], 0.5);
   EXPECT_EQ(j["port"], 5201);
   EXPECT_EQ(j["intervals"][0], (json{{"t_s", 0.0}, {"seconds", 1.0}, {"bytes", 5'000'000}, {"mb_per_s", 5.0},
                                       {"retransmits", nullptr}}));
