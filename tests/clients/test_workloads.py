@@ -37,7 +37,8 @@ class WorkloadsBase:
 
     @classmethod
     def setUpClass(cls):
-        cls.region = RegionServer(cls.isolation).start()
+        cls.region = RegionServer(cls.isolation, "hosts: {count: 2, vcpus: 2, memory: 3840}\nidle_timeout: 5m\n")
+        cls.region.start()
         cls.s3 = cls.region.s3_client()
         cls.s3.create_bucket(Bucket=BUCKET)
         cls.data = {}
@@ -240,6 +241,21 @@ class WorkloadsTest(WorkloadsBase, unittest.TestCase):
 class WorkloadsFullIsolationTest(WorkloadsBase, unittest.TestCase):
     """Full isolation: each sandbox has its own network namespace, so /proc/net/dev counts its veth."""
     isolation = "full"
+
+    def test_paper_host_key_tells_the_hosts_apart(self):
+        # Three functions pinned to two hosts: the paper's key groups them as the region placed them.
+        keys = {}
+        for fn, host in (("pin-a", "h0"), ("pin-b", "h1"), ("pin-c", "h0")):
+            self.lam.create_function(FunctionName=fn, Runtime="provided.al2023", Role=ROLE, Handler="unused",
+                                     Code={"ZipFile": native_zip(PROBE)}, MemorySize=128, Timeout=10,
+                                     Environment={"Variables": {"FAASNET_PIN_HOST": host}})
+            r, body = self.run_ok(fn, {"action": "host-id"})
+            rec = self.region.record_of(r["ResponseMetadata"]["RequestId"])
+            self.assertEqual(rec["host_id"], host)
+            self.assertEqual(body["ids"]["host_id"], host)
+            keys[fn] = body["paper_host_key"]
+        self.assertEqual(keys["pin-a"], keys["pin-c"])
+        self.assertNotEqual(keys["pin-a"], keys["pin-b"])
 
     def test_netdev_counts_the_sandbox_interface(self):
         for name in WORKLOADS:
