@@ -96,8 +96,8 @@ Result<S3PutEvent> ParseS3Put(const json& e, std::string_view a) {
     out.fetch = f->get<bool>();
   }
   if (out.fetch) {
-    if (e.contains("bytes") || e.contains("seed"))
-      return Bad(a, "with \"fetch\": true the body is the source object: drop \"bytes\" and \"seed\"");
+    if (e.contains("seed")) return Bad(a, "with \"fetch\": true the body is the source object: drop \"seed\"");
+    if (auto b = e.find("bytes"); b != e.end()) RETURN_IF_ERROR(Bytes(*b, a).status());  // checked, not used
     ASSIGN_OR_RETURN(out.source_key, String(e, a, "source_key", true));
     return out;
   }
@@ -176,9 +176,13 @@ Result<Event> ParseEvent(std::string_view json_text) {
   } else if (a == "iperf") {
     out.action = Action::kIperf;
     ASSIGN_OR_RETURN(out.iperf, ParseIperf(e, a));
-  } else if (a == "host-id" || a == "noop") {
-    out.action = a == "noop" ? Action::kNoop : Action::kHostId;
+  } else if (a == "host-id") {
+    out.action = Action::kHostId;
     RETURN_IF_ERROR(CheckFields(e, a, {}));
+  } else if (a == "noop") {
+    out.action = Action::kNoop;
+    RETURN_IF_ERROR(CheckFields(e, a, {"sleep_ms"}));
+    ASSIGN_OR_RETURN(out.sleep_ms, Integer(e, a, "sleep_ms", 0, kMaxSleepMs, 0));
   } else {
     return Status::InvalidArgument("event: unknown action \"" + a +
                                    "\" (one of \"s3-get\", \"s3-put\", \"iperf\", \"host-id\", \"noop\")");

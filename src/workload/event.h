@@ -6,9 +6,10 @@
 //   {"action": "s3-get", "bucket": "b", "keys": ["k1", "k2"], "endpoint"?: "http://..."}
 //   {"action": "s3-put", "bucket": "b", "key": "k", "bytes": 10000000 | "10MB", "seed"?: 1, "endpoint"?}
 //   {"action": "s3-put", "bucket": "b", "key": "k", "fetch": true, "source_key": "chunk", "endpoint"?}
+//        ("bytes" may come along with fetch, as the suite sends the chunk size; the source's size wins)
 //   {"action": "iperf", "direction": "up" | "down", "duration_s": 10, "interval_s"?: 1.0, "host"?, "port"?}
 //   {"action": "host-id"}
-//   {"action": "noop"}
+//   {"action": "noop", "sleep_ms"?: 300}   (sleeping keeps a sandbox busy: warm-ups of N sandboxes)
 //
 // Parsing is strict: a field the action does not know is an error (a typo would otherwise silently
 // run the default), so a bad event fails at once with a message that names the field.
@@ -39,11 +40,12 @@ const char* DirectionName(Direction direction);  // "up", "down"
 inline constexpr size_t kMaxKeys = 10'000;
 inline constexpr uint64_t kMaxPutBytes = uint64_t{4} << 30;  // generated bodies are held in memory
 inline constexpr int kMaxDurationS = 900;                   // Lambda's longest timeout
+inline constexpr int64_t kMaxSleepMs = kMaxDurationS * 1000;
 
 struct S3GetEvent {
   std::string bucket;
   std::vector<std::string> keys;  // at least one; downloaded in order, one connection
-  std::string endpoint;           // empty: $AWS_ENDPOINT_URL_S3 (then $FAASNET_S3_ENDPOINT)
+  std::string endpoint;           // empty: ResolveS3Endpoint's choice (workload/probe.h)
 };
 
 struct S3PutEvent {
@@ -71,6 +73,7 @@ struct Event {
   S3GetEvent s3_get;  // set for kS3Get
   S3PutEvent s3_put;  // set for kS3Put
   IperfEvent iperf;   // set for kIperf
+  int64_t sleep_ms = 0;  // kNoop: sleep this long before answering
 };
 
 // Parses an event. An empty payload is {"action": "noop"}. Errors (InvalidArgument, "event: ..."):

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 #include <functional>
+#include <thread>
 
 #include "base/strings.h"
 #include "dataset/reviews.h"
@@ -144,16 +145,23 @@ Status Iperf(const IperfEvent& e, Response* r) {
 Probe::Probe(Environment& env) : env_(env) {}
 Probe::~Probe() = default;
 
+S3Target ResolveS3Endpoint(const std::string& event_endpoint, const Environment& env) {
+  for (const std::string& e : {event_endpoint, env.GetEnv("AWS_ENDPOINT_URL_S3").value_or(""),
+                               env.GetEnv("FAASNET_S3_ENDPOINT").value_or("")}) {
+    if (!e.empty()) return {e, true};
+  }
+  std::string region = env.GetEnv("AWS_REGION").value_or("");
+  return {"https://s3." + (region.empty() ? std::string("us-east-1") : region) + ".amazonaws.com", false};
+}
+
 Result<s3client::Client*> Probe::S3(const std::string& event_endpoint, std::string* endpoint_used) {
-  std::string endpoint = event_endpoint;
-  if (endpoint.empty()) endpoint = env_.GetEnv("AWS_ENDPOINT_URL_S3").value_or("");
-  if (endpoint.empty()) endpoint = env_.GetEnv("FAASNET_S3_ENDPOINT").value_or("");
-  if (endpoint.empty())
-    return Status::InvalidArgument("no S3 endpoint: give \"endpoint\" in the event or set AWS_ENDPOINT_URL_S3");
+  const S3Target target = ResolveS3Endpoint(event_endpoint, env_);
+  const std::string& endpoint = target.endpoint;
   *endpoint_used = endpoint;
   if (auto it = clients_.find(endpoint); it != clients_.end()) return it->second.get();
   s3client::Options o;
   o.endpoint = endpoint;
+  o.path_style = target.path_style;
   o.region = env_.GetEnv("AWS_REGION").value_or("us-east-1");
   o.credentials.access_key_id = env_.GetEnv("AWS_ACCESS_KEY_ID").value_or("");
   o.credentials.secret_access_key = env_.GetEnv("AWS_SECRET_ACCESS_KEY").value_or("");
@@ -208,6 +216,7 @@ Result<Response> Probe::Run(const Event& event) {
       break;
     }
     case Action::kNoop:
+      if (event.sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(event.sleep_ms));
       break;
   }
 

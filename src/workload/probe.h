@@ -15,7 +15,7 @@
 //   host-id  /proc/self/cgroup, the paper's key derived from it, and faasnet's own ids
 //   noop     only the common fields
 //
-// Settings from the environment: AWS_ENDPOINT_URL_S3 (else FAASNET_S3_ENDPOINT), AWS_ACCESS_KEY_ID,
+// Settings from the environment: AWS_ENDPOINT_URL_S3 (else FAASNET_S3_ENDPOINT, else AWS), AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION; FAASNET_IPERF_HOST, FAASNET_IPERF_PORTS;
 // FAASNET_HOST_ID, FAASNET_SANDBOX_ID.
 //
@@ -37,6 +37,16 @@
 
 namespace faasnet::workload {
 
+// Where S3 requests go: the event's endpoint, else $AWS_ENDPOINT_URL_S3, else $FAASNET_S3_ENDPOINT
+// (all path-style, as the local store wants), else AWS's regional endpoint
+// https://s3.$AWS_REGION.amazonaws.com (us-east-1 when unset) with virtual-hosted names, as in a
+// real Lambda function.
+struct S3Target {
+  std::string endpoint;
+  bool path_style = true;
+};
+S3Target ResolveS3Endpoint(const std::string& event_endpoint, const Environment& env);
+
 class Probe {
  public:
   explicit Probe(Environment& env);
@@ -46,7 +56,7 @@ class Probe {
 
   // Runs one event. Success: the response JSON, whose "ok" is false when a transfer or test failed
   // (a result row with its error: the run goes on). Error: InvalidArgument for an event that cannot
-  // run (ParseEvent's errors, no S3 endpoint or iperf3 host configured, a malformed endpoint URL);
+  // run (ParseEvent's errors, no iperf3 host configured, a malformed endpoint URL);
   // the function reports it as a function error.
   Result<std::string> Handle(std::string_view payload);
 

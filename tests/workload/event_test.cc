@@ -33,7 +33,10 @@ TEST(WorkloadEvent, S3PutFetchNeedsASourceAndNoSize) {
   EXPECT_TRUE(e->s3_put.fetch);
   EXPECT_EQ(e->s3_put.source_key, "src");
   EXPECT_FALSE(ParseEvent(R"({"action":"s3-put","bucket":"b","key":"k","fetch":true})").ok());
-  EXPECT_FALSE(ParseEvent(R"({"action":"s3-put","bucket":"b","key":"k","fetch":true,"source_key":"s","bytes":1})").ok());
+  // The suite sends the chunk size along: accepted (and checked), the source's size is what goes up.
+  EXPECT_TRUE(ParseEvent(R"({"action":"s3-put","bucket":"b","key":"k","fetch":true,"source_key":"s","bytes":1})").ok());
+  EXPECT_FALSE(ParseEvent(R"({"action":"s3-put","bucket":"b","key":"k","fetch":true,"source_key":"s","bytes":0})").ok());
+  EXPECT_FALSE(ParseEvent(R"({"action":"s3-put","bucket":"b","key":"k","fetch":true,"source_key":"s","seed":1})").ok());
   EXPECT_FALSE(ParseEvent(R"({"action":"s3-put","bucket":"b","key":"k","source_key":"s","bytes":1})").ok());
 }
 
@@ -58,8 +61,13 @@ TEST(WorkloadEvent, EmptyPayloadIsNoopAndHostIdTakesNothing) {
   auto e = ParseEvent("  ");
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->action, Action::kNoop);
+  EXPECT_EQ(e->sleep_ms, 0);
   EXPECT_EQ(ParseEvent(R"({"action":"host-id"})")->action, Action::kHostId);
   EXPECT_FALSE(ParseEvent(R"({"action":"noop","x":1})").ok());
+  EXPECT_FALSE(ParseEvent(R"({"action":"host-id","sleep_ms":1})").ok());
+  EXPECT_EQ(ParseEvent(R"({"action":"noop","sleep_ms":300})")->sleep_ms, 300);
+  EXPECT_FALSE(ParseEvent(R"({"action":"noop","sleep_ms":-1})").ok());
+  EXPECT_FALSE(ParseEvent(R"({"action":"noop","sleep_ms":900001})").ok());
 }
 
 // Each bad event fails with InvalidArgument and a message naming what is wrong.

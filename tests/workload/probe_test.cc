@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -91,10 +92,6 @@ TEST(WorkloadProbe, EventsThatCannotRunAreErrors) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument);
 
-  auto no_endpoint = probe.Handle(R"({"action":"s3-get","bucket":"b","keys":["k"]})");
-  ASSERT_FALSE(no_endpoint.ok());
-  EXPECT_NE(no_endpoint.status().message().find("AWS_ENDPOINT_URL_S3"), std::string::npos);
-
   auto bad_endpoint = probe.Handle(R"({"action":"s3-get","bucket":"b","keys":["k"],"endpoint":"ftp://x"})");
   ASSERT_FALSE(bad_endpoint.ok());
   EXPECT_EQ(bad_endpoint.status().code(), Status::Code::kInvalidArgument);
@@ -121,6 +118,30 @@ TEST(WorkloadProbe, IperfTakesHostAndFirstPortFromTheEnvironment) {
   EXPECT_EQ(j["host"], "127.0.0.1");
   EXPECT_EQ(j["port"], 1);
   EXPECT_EQ(j["direction"], "down");
+}
+
+TEST(WorkloadProbe, S3EndpointFromEventThenEnvironmentThenAws) {
+  FakeEnv env;
+  S3Target aws = ResolveS3Endpoint("", env);
+  EXPECT_EQ(aws.endpoint, "https://s3.us-east-1.amazonaws.com");
+  EXPECT_FALSE(aws.path_style);
+  env.vars["AWS_REGION"] = "eu-west-1";
+  EXPECT_EQ(ResolveS3Endpoint("", env).endpoint, "https://s3.eu-west-1.amazonaws.com");
+  env.vars["FAASNET_S3_ENDPOINT"] = "http://10.100.0.1:9000";
+  EXPECT_EQ(ResolveS3Endpoint("", env).endpoint, "http://10.100.0.1:9000");
+  EXPECT_TRUE(ResolveS3Endpoint("", env).path_style);
+  env.vars["AWS_ENDPOINT_URL_S3"] = "http://10.100.0.1:9100";
+  EXPECT_EQ(ResolveS3Endpoint("", env).endpoint, "http://10.100.0.1:9100");
+  EXPECT_EQ(ResolveS3Endpoint("http://127.0.0.1:1", env).endpoint, "http://127.0.0.1:1");
+}
+
+TEST(WorkloadProbe, NoopSleepsWhenAsked) {
+  FakeEnv env;
+  Probe probe(env);
+  const auto t0 = std::chrono::steady_clock::now();
+  json j = Handle(probe, R"({"action":"noop","sleep_ms":50})");
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
 }
 
 // Transfers that fail are responses (a result row), not function errors.

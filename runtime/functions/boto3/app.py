@@ -11,12 +11,12 @@ runtime/README.md and docs/formats/results.md, "Workload responses"), for the ac
   {"action": "s3-put", "bucket": B, "key": K, "fetch": true, "source_key": S, "endpoint"?: URL}
       get_object S first (untimed, as the paper did), then put_object its bytes
   {"action": "host-id"}   /proc/self/cgroup, the paper's host key, FAASNET_HOST_ID / FAASNET_SANDBOX_ID
-  {"action": "noop"}      the common fields only
+  {"action": "noop", "sleep_ms"?: N}   the common fields only, after sleeping N ms
 An event that cannot run raises InvalidEvent (a function error); a failed transfer answers
 "ok": false with the error and its class.
 
 The endpoint is the event's, else AWS_ENDPOINT_URL_S3 (else FAASNET_S3_ENDPOINT), passed to boto3
-explicitly: Debian's boto3 1.26 does not read AWS_ENDPOINT_URL_S3 itself. One client per endpoint
+explicitly: Debian's boto3 1.26 does not read AWS_ENDPOINT_URL_S3 itself; with none, AWS's own. One client per endpoint
 lives across warm invocations, as a client created at init would.
 """
 import os
@@ -78,14 +78,14 @@ def _bytes(value):
 
 
 def _s3(endpoint):
-    endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("FAASNET_S3_ENDPOINT")
-    if not endpoint:
-        raise InvalidEvent("no S3 endpoint: give \"endpoint\" in the event or set AWS_ENDPOINT_URL_S3")
+    """As workload::ResolveS3Endpoint: the event's, the environment's (path-style), else AWS's own."""
+    endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("FAASNET_S3_ENDPOINT") or None
     if endpoint not in _clients:
-        _clients[endpoint] = boto3.client(
-            "s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION", "us-east-1"),
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
-    return endpoint, _clients[endpoint]
+        style = {"addressing_style": "path"} if endpoint else {}
+        _clients[endpoint] = boto3.client("s3", endpoint_url=endpoint,
+                                          region_name=os.environ.get("AWS_REGION") or "us-east-1",
+                                          config=Config(signature_version="s3v4", s3=style))
+    return _clients[endpoint].meta.endpoint_url, _clients[endpoint]
 
 
 def _generated(n, seed):
@@ -195,6 +195,10 @@ def handler(event, context):
             fetch = event.get("fetch", False)
             if fetch is True:
                 source = _string(event, action, "source_key")
+                if "seed" in event:
+                    raise InvalidEvent("event: s3-put: with \"fetch\": true the body is the source object: drop \"seed\"")
+                if "bytes" in event:
+                    _bytes(event["bytes"])  # checked, not used: the source's size is what goes up
             else:
                 n = _bytes(event.get("bytes"))
         bucket = _string(event, action, "bucket")
@@ -237,7 +241,11 @@ def handler(event, context):
         _check_fields(event, action, [])
         out.update(cgroup_lines=lines, paper_host_key=paper_host_key(lines))
     elif action == "noop":
-        _check_fields(event, action, [])
+        _check_fields(event, action, ["sleep_ms"])
+        sleep_ms = event.get("sleep_ms", 0)
+        if not isinstance(sleep_ms, int) or isinstance(sleep_ms, bool) or not 0 <= sleep_ms <= 900_000:
+            raise InvalidEvent(f"event: noop: \"sleep_ms\" must be an integer in [0, 900000], not {sleep_ms!r}")
+        time.sleep(sleep_ms / 1000)
     else:
         raise InvalidEvent(f"event: unknown action \"{action}\" (the boto3 workload runs \"s3-get\", \"s3-put\", "
                            "\"host-id\", \"noop\"; iperf is the native probe's)")
