@@ -218,13 +218,21 @@ class WorkloadsTest(WorkloadsBase, unittest.TestCase):
         for direction in ("up", "down"):
             with self.subTest(direction=direction):
                 port = free_port()
+                event = {"action": "iperf", "direction": direction, "duration_s": 2, "interval_s": 0.5}
+                fn = "probe"
+                if direction == "up":
+                    event.update(host="127.0.0.1", port=port)
+                else:  # the server from the environment, as the region will set it: the first port is used
+                    fn = "probe-iperf-env"
+                    env = {"FAASNET_IPERF_HOST": "127.0.0.1", "FAASNET_IPERF_PORTS": f"{port},{free_port()}"}
+                    self.lam.create_function(FunctionName=fn, Runtime="provided.al2023", Role=ROLE,
+                                             Handler="unused", Code={"ZipFile": native_zip(PROBE)}, MemorySize=256,
+                                             Timeout=30, Environment={"Variables": env})
                 server = subprocess.Popen([IPERF3, "-s", "-1", "-p", str(port), "-B", "127.0.0.1"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 try:
                     time.sleep(0.3)  # let it listen
-                    r, body = self.run_ok("probe", {"action": "iperf", "direction": direction, "duration_s": 2,
-                                                    "interval_s": 0.5, "host": "127.0.0.1", "port": port},
-                                          LogType="Tail")
+                    r, body = self.run_ok(fn, event, LogType="Tail")
                 finally:
                     if server.poll() is None:
                         server.kill()
@@ -233,6 +241,7 @@ class WorkloadsTest(WorkloadsBase, unittest.TestCase):
                 self.assertEqual(body["direction"], direction)
                 self.assertEqual(body["duration_s"], 2)
                 self.assertEqual(body["interval_s"], 0.5)
+                self.assertEqual((body["host"], body["port"]), ("127.0.0.1", port))
                 self.assertGreaterEqual(len(body["intervals"]), 4)  # 2 s in 0.5 s samples
                 for i in body["intervals"]:
                     self.assertAlmostEqual(i["seconds"], 0.5, delta=0.1)
