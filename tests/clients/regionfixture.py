@@ -15,23 +15,34 @@ from serverfixture import ServerProcess
 FAASNET = os.environ.get("FAASNET_BIN", os.path.join(os.path.dirname(__file__), "../../build/faasnet"))
 SOURCE = os.environ.get("FAASNET_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 NOOP = os.environ.get("FAASNET_NOOP_BOOTSTRAP", os.path.join(os.path.dirname(FAASNET), "functions/noop/bootstrap"))
+PROBE = os.environ.get("FAASNET_PROBE_BOOTSTRAP", os.path.join(os.path.dirname(FAASNET), "functions/probe/bootstrap"))
 
 
-def python_echo_zip():
+def python_zip(app_py):
+    """A python3 function's zip: `app_py` (a path under the source tree) as app.py."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.write(os.path.join(SOURCE, "runtime/functions/python-echo/app.py"), "app.py")
+        z.write(os.path.join(SOURCE, app_py), "app.py")
     return buf.getvalue()
 
 
-def native_noop_zip():
+def native_zip(bootstrap):
+    """A `provided` function's zip: the executable at `bootstrap` as bootstrap."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         info = zipfile.ZipInfo("bootstrap")
         info.external_attr = 0o755 << 16
-        with open(NOOP, "rb") as f:
+        with open(bootstrap, "rb") as f:
             z.writestr(info, f.read())
     return buf.getvalue()
+
+
+def python_echo_zip():
+    return python_zip("runtime/functions/python-echo/app.py")
+
+
+def native_noop_zip():
+    return native_zip(NOOP)
 
 
 class RegionServer:
@@ -75,6 +86,25 @@ class RegionServer:
         return boto3.client("lambda", endpoint_url=self.lambda_endpoint, region_name="us-east-1",
                             aws_access_key_id=self.key, aws_secret_access_key=self.secret,
                             config=Config(retries={"total_max_attempts": 1}, read_timeout=120))
+
+    def s3_client(self):
+        """boto3's S3 client on the region's store, as the region's own user."""
+        import boto3
+        from botocore.config import Config
+        return boto3.client("s3", endpoint_url=self.s3_endpoint, region_name="us-east-1",
+                            aws_access_key_id=self.key, aws_secret_access_key=self.secret,
+                            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+
+    def record_of(self, request_id, timeout=10):
+        """The invocation record of `request_id`, waiting up to `timeout` s for it to be written."""
+        import time
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for r in self.records_list():
+                if r.get("request_id") == request_id:
+                    return r
+            time.sleep(0.05)
+        raise AssertionError(f"no record of request {request_id} in {self.records}")
 
     def records_list(self):
         import json

@@ -159,6 +159,9 @@ class AwsAdapterAgainstTheLocalRegion(unittest.TestCase):
         warm = [r for r in inv if r["experiment"] == "get"]
         self.assertFalse(any(r["cold"] for r in warm))
         self.assertEqual({r["memory_mb"] for r in warm}, {128, 256})
+        # The probe downloaded the data set's chunks from the bucket the adapter made.
+        self.assertTrue(all(r["result"]["ok"] and r["result"]["bytes"] == 1000000 for r in warm), warm[0]["result"])
+        self.assertTrue(all(r["result"]["ids"]["cgroup"] for r in cold))
         # The region saw the memory sizes the adapter set.
         recs = self.region.records_list()
         by_id = {r["request_id"]: r for r in recs}
