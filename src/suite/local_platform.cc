@@ -224,6 +224,15 @@ Status LocalPlatform::ForceCold(const std::string& name) {
   return client->UpdateFunctionConfiguration(name, it->second.first, it->second.second).status();
 }
 
+Status LocalPlatform::CellDone() {
+  // Warm sandboxes of the cell would hold their host's memory against the
+  // next cell's placement (a real platform evicts idle sandboxes under
+  // pressure; this region keeps them until their idle timeout).
+  for (const auto& [name, _] : functions_)
+    if (auto st = ForceCold(name); !st.ok()) return st;
+  return Status::Ok();
+}
+
 nlohmann::json LocalPlatform::EventExtras(const Cell&, int) { return nlohmann::json::object(); }
 
 InvocationFacts LocalPlatform::RecordFor(const std::string& request_id) {

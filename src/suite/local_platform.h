@@ -45,6 +45,7 @@ class LocalPlatform : public Platform {
   std::string bucket() const override { return "faasnet-data"; }
   Result<std::string> EnsureFunction(const FunctionNeed& need) override;
   Status ForceCold(const std::string& name) override;
+  Status CellDone() override;
   Result<std::unique_ptr<Invoker>> NewInvoker() override;
   // A Lambda client of the running region.
   Result<lambdaclient::Client> NewLambdaClient();

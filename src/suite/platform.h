@@ -73,6 +73,9 @@ class Platform {
   virtual std::string bucket() const = 0;
   // Creates or reconfigures the function; returns its name.
   virtual Result<std::string> EnsureFunction(const FunctionNeed& need) = 0;
+  // A cell ended: idle sandboxes may go (local: they hold their host's
+  // memory, which the next cell's placement needs; cloud: nothing to do).
+  virtual Status CellDone() { return Status::Ok(); }
   // Makes the next invocations of `name` cold (new sandboxes).
   virtual Status ForceCold(const std::string& name) = 0;
   // An invoker for one worker thread.

@@ -290,6 +290,7 @@ struct CellRun {
       walls.push_back(Rep(rep, deadline, &timed_out));
     }
     int64_t finished = NowUnixMs();
+    if (auto st = platform.CellDone(); !st.ok()) return st;
     for (auto& t : platform.TelemetryBetween(started, finished)) {
       t["cell_id"] = cell.id;
       (void)out.AppendTelemetry(t);

@@ -53,7 +53,7 @@ struct Cell {
 
 struct Experiment {
   std::string name, description;
-  nlohmann::json fixed;                                        // key -> value
+  nlohmann::json fixed = nlohmann::json::object();             // key -> value
   std::vector<std::pair<std::string, nlohmann::json>> sweep;  // key -> list of values, in file order
 };
 

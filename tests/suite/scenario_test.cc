@@ -30,6 +30,13 @@ experiments:
   EXPECT_EQ((*cells)[5].params["workload"], "probe");
 }
 
+TEST(Scenario, ASweptKeyBeforeAnyFixedOneIsFine) {
+  auto s = Scenario::FromYaml("name: s\nexperiments:\n  - name: e\n    workload: [probe, boto3]\n    action: s3-get\n",
+                              Size::kQuick, "s.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->Cells()->size(), 2u);
+}
+
 TEST(Scenario, SizesPickTheirValueAndDefaultsApplyToEveryExperiment) {
   const char* text = R"(
 name: s
