@@ -4,6 +4,7 @@
 // a cgroup with its CPU quota, memory limit (no swap) and pids limit.
 // Everything is made through netlink and cgroupfs, never by running `ip`.
 #include <csignal>
+#include <deque>
 #include <functional>
 #include <mutex>
 
@@ -46,6 +47,7 @@ class IsolatedSandbox final : public Sandbox {
   const std::string& host_id() const override { return host_id_; }
   const std::string& runtime_key() const override { return ip_; }
   bool keyed_by_remote_ip() const override { return true; }
+  std::string ipv4() const override { return ip_; }
   const std::string& cgroup_path() const override { return cgroup_path_; }
   int pidfd() const override { return process_.pidfd(); }
   pid_t pid() const override { return process_.pid(); }
@@ -112,11 +114,15 @@ class IsolatedHost final : public Host {
 
   Status Init() {
     ASSIGN_OR_RETURN(ns_, sys::NetNamespace::Create("faasnet-" + o_.region + "-" + o_.id));
+    // No IPv6 on the bridge: its multicast and neighbour discovery would be
+    // traffic of no sandbox in the shaper's counters.
+    RETURN_IF_ERROR(sys::DisableIpv6(ns_));
     {
       ASSIGN_OR_RETURN(auto nl, sys::OpenNetlink(ns_));
       RETURN_IF_ERROR(nl->SetUp("lo", true));
       RETURN_IF_ERROR(nl->CreateBridge(kBridge).status());
       RETURN_IF_ERROR(nl->AddAddress(kBridge, gateway_ + "/16"));
+      if (o_.uplink.core) RETURN_IF_ERROR(CreateUplink(*nl));
     }
     cgroup_path_ = "faasnet/" + o_.region + "/" + o_.id;
     ASSIGN_OR_RETURN(cgroup_, sys::Cgroup::Create(*cgroups_, cgroup_path_));
@@ -131,17 +137,24 @@ class IsolatedHost final : public Host {
   const std::string& id() const override { return o_.id; }
   const std::string& gateway_ip() const override { return gateway_; }
   const std::string& cgroup_path() const override { return cgroup_path_; }
+  const sys::NetNamespace* netns() const override { return &ns_; }
 
   Result<std::unique_ptr<Sandbox>> CreateSandbox(const SandboxSpec& spec) override {
     ASSIGN_OR_RETURN(int slot, TakeSlot());
     std::string ip = Subnet(o_.index) + std::to_string(slot / 250) + "." + std::to_string(slot % 250 + 2);
-    auto release = [this, slot] { ReleaseSlot(slot); };
+    std::string veth = "v" + spec.id;
+    auto release = [this, slot, veth] { ReleaseSlot(slot, veth); };
     auto ns = sys::NetNamespace::Create("faasnet-" + o_.region + "-" + spec.id);
     if (!ns.ok()) {
       release();
       return ns.status().WithContext("sandbox " + spec.id);
     }
-    std::string veth = "v" + spec.id;
+    // Before eth0 exists, so that it never gets an IPv6 address (see Init).
+    if (Status st = sys::DisableIpv6(*ns); !st.ok()) {
+      (void)ns->Destroy();
+      release();
+      return st.WithContext("sandbox " + spec.id);
+    }
     auto cg = sys::Cgroup::Create(*cgroups_, cgroup_path_ + "/" + spec.id);
     if (!cg.ok()) {
       (void)ns->Destroy();
@@ -165,6 +178,22 @@ class IsolatedHost final : public Host {
   }
 
  private:
+  // The host's NIC: up0 on the bridge, its peer in the core with an address
+  // on this host's subnet (layer 2: no forwarding or routes needed).
+  Status CreateUplink(sys::NetlinkOps& host_nl) {
+    const UplinkOptions& u = o_.uplink;
+    sys::VethSpec v;
+    v.name = kUplinkHostDev;
+    v.peer_name = u.core_dev;
+    v.peer_netns_fd = u.core->fd();
+    v.master = kBridge;
+    RETURN_IF_ERROR(host_nl.CreateVeth(v).status().WithContext("uplink"));
+    ASSIGN_OR_RETURN(auto core_nl, sys::OpenNetlink(*u.core));
+    RETURN_IF_ERROR(core_nl->AddAddress(u.core_dev, u.core_cidr).WithContext("uplink"));
+    RETURN_IF_ERROR(core_nl->SetUp(u.core_dev, true).WithContext("uplink"));
+    return Status::Ok();
+  }
+
   Status Expose(ListenerRegistry* registry, uint16_t port) {
     if (!registry) return Status::Ok();
     ASSIGN_OR_RETURN(sys::UniqueFd fd, sys::ListenTcp(&ns_, gateway_, port));
@@ -210,22 +239,43 @@ class IsolatedHost final : public Host {
     return Status::Ok();
   }
 
+  // Addresses are reused first in, first out, and only once the old
+  // sandbox's host-side veth is gone: the kernel removes a namespace (and its
+  // veth) asynchronously, and a process may keep it alive, so a slot reused
+  // at once could put two live interfaces on one address.
   Result<int> TakeSlot() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!free_.empty()) {
-      int s = free_.back();
-      free_.pop_back();
-      return s;
+    std::optional<Released> oldest;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!released_.empty()) {
+        oldest = std::move(released_.front());
+        released_.pop_front();
+      }
     }
+    if (oldest && VethGone(oldest->veth)) return oldest->slot;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (oldest) released_.push_front(std::move(*oldest));  // still in quarantine: keep its turn
     if (next_slot_ >= kMaxSandboxesPerHost) {
-      return Status::ResourceExhausted("host " + o_.id + " has no free sandbox address");
+      return Status::ResourceExhausted("host " + o_.id + " has no free sandbox address (" +
+                                       std::to_string(released_.size()) + " waiting for their old veth to go)");
     }
     return next_slot_++;
   }
-  void ReleaseSlot(int slot) {
+  void ReleaseSlot(int slot, const std::string& veth) {
     std::lock_guard<std::mutex> lock(mu_);
-    free_.push_back(slot);
+    released_.push_back(Released{slot, veth});
   }
+  bool VethGone(const std::string& veth) {
+    auto nl = sys::OpenNetlink(ns_);
+    if (!nl.ok()) return false;
+    auto link = (*nl)->GetLink(veth);
+    return !link.ok() && link.status().code() == Status::Code::kNotFound;
+  }
+
+  struct Released {
+    int slot;
+    std::string veth;  // its old host-side veth: the slot is free once this is gone
+  };
 
   HostOptions o_;
   sys::CgroupManager* cgroups_;
@@ -236,7 +286,7 @@ class IsolatedHost final : public Host {
   std::vector<std::pair<ListenerRegistry*, std::string>> exposed_;
   std::mutex mu_;
   int next_slot_ = 0;
-  std::vector<int> free_;
+  std::deque<Released> released_;  // oldest first
   bool destroyed_ = false;
 };
 
