@@ -29,7 +29,7 @@ Result<std::unique_ptr<RegionNetwork>> RegionNetwork::Create(Options options, st
     if (!shaper.ok()) return shaper.status().WithContext("region network: host " + so.host);  // ~n removes the rest
     h.shaper = std::move(*shaper);
     if (p.policy.kind == net::PolicyKind::kTokenBucket) {
-      net::TokenBucketController::Options co;
+      net::TokenBucketController::Options co = n->options_.controller;
       co.on_switch = [host = so.host](const net::BurstEvent& e) {
         spdlog::debug("region network: {} sandbox {}: one-time {} burst spent after {} bytes", host, e.sandbox_id,
                       net::DirectionName(e.direction), e.bytes_at_switch);

@@ -60,6 +60,9 @@ class RegionNetwork {
     // Start the sampler and the token-bucket controllers; tests leave them
     // off and call SampleOnce / PollBurstsOnce.
     bool start_threads = true;
+    // The token-bucket controllers' settings (tests pass a fake clock);
+    // on_switch is set here (it logs).
+    net::TokenBucketController::Options controller;
   };
 
   // Installs each host's shaper (root qdiscs and NIC classes, nothing for
