@@ -445,6 +445,11 @@ LambdaResult<std::shared_ptr<Region::SandboxState>> Region::ColdStart(const std:
   return sb;
 }
 
+awaitable<std::optional<LambdaResult<std::shared_ptr<Region::SandboxState>>>> Region::ColdStartOnPool(
+    std::string function) {
+  co_return ColdStart(function);
+}
+
 net::SandboxTcCounters Region::NetCounters(const SandboxState& sb) {
   if (!options_.network || !sb.sb || sb.sb->ipv4().empty()) return {};
   auto c = options_.network->ReadCounters(sb.host, sb.id);
@@ -632,9 +637,10 @@ awaitable<LambdaResult<lambda::InvokeResult>> Region::Run(lambda::InvokeRequest 
     // runs on create_pool_ and this coroutine resumes on its own executor,
     // so the API server's threads keep serving meanwhile.
     cold = true;
-    using Started = std::optional<LambdaResult<std::shared_ptr<SandboxState>>>;
-    Started started = co_await asio::co_spawn(
-        create_pool_, [this, name]() -> awaitable<Started> { co_return ColdStart(name); }, asio::use_awaitable);
+    // Named, not a temporary inside the co_await: GCC 12 destroys
+    // temporaries of a co_await expression twice.
+    auto on_pool = asio::co_spawn(create_pool_, ColdStartOnPool(name), asio::use_awaitable);
+    std::optional<LambdaResult<std::shared_ptr<SandboxState>>> started = co_await std::move(on_pool);
     if (!started) co_return LambdaError::ServiceException("the sandbox start was abandoned");
     if (!started->ok()) co_return started->error();
     sb = **started;

@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,6 +114,10 @@ class Region final : public lambda::Platform, public lambda::RuntimeBroker {
   // A new sandbox of `function` (busy now). Blocks for the kernel work: run
   // it on create_pool_.
   lambda::LambdaResult<std::shared_ptr<SandboxState>> ColdStart(const std::string& function);
+  // ColdStart as a coroutine to co_spawn on create_pool_ (optional: co_spawn
+  // needs a default-constructible result).
+  boost::asio::awaitable<std::optional<lambda::LambdaResult<std::shared_ptr<SandboxState>>>> ColdStartOnPool(
+      std::string function);
   // The sandbox's shaper counters (zeros without a network).
   net::SandboxTcCounters NetCounters(const SandboxState& sb);
   lambda::LambdaResult<std::shared_ptr<SandboxState>> StartSandbox(const Function& fn, int version);
