@@ -78,7 +78,12 @@ RegionNetwork::~RegionNetwork() {
 void RegionNetwork::WriteSample(const net::NicSample& s) {
   std::lock_guard<std::mutex> lock(file_mu_);
   if (!telemetry_) return;
-  std::string line = net::ToJson(s).dump() + "\n";
+  nlohmann::json j = net::ToJson(s);
+  // Wall time too, so that a runner can join samples to its cells.
+  j["t_unix_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  std::string line = j.dump() + "\n";
   std::fwrite(line.data(), 1, line.size(), telemetry_);
   std::fflush(telemetry_);
 }

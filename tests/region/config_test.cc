@@ -218,6 +218,13 @@ TEST(RegionNetworkConfigTest, ErrorsNameTheProblem) {
   EXPECT_FALSE(RegionConfig::FromYaml("hosts: [{id: core}]").ok());
 }
 
+TEST(RegionNetworkConfigTest, TheExampleFileParses) {
+  auto c = RegionConfig::FromFile(FAASNET_SOURCE_DIR "/examples/region-paper.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->network.profile.name, "lambda-2019");
+  EXPECT_EQ(c->network.iperf_ports.size(), 4u);
+}
+
 TEST(RecordsTest, NetworkFieldsWhenTheRegionHasANetwork) {
   InvocationRecord r;
   r.request_id = "abc";
