@@ -3,8 +3,10 @@
 // sandbox a namespace, a veth to the bridge, an address, a default route and
 // a cgroup with its CPU quota, memory limit (no swap) and pids limit.
 // Everything is made through netlink and cgroupfs, never by running `ip`.
+#include <condition_variable>
 #include <csignal>
 #include <deque>
+#include <thread>
 #include <functional>
 #include <mutex>
 
@@ -36,9 +38,15 @@ class IsolatedSandbox final : public Sandbox {
   ~IsolatedSandbox() override { Destroy(); }
 
   void set_spawn_options(sys::SpawnOptions o) { opts_ = std::move(o); }
+  // A child already waiting in this sandbox's cgroup: Start launches it.
+  void set_parked(sys::ParkedChild parked) { parked_ = std::move(parked); }
   Status Start() override {
     if (process_.valid()) return Status::FailedPrecondition("sandbox " + spec_.id + " already started");
-    ASSIGN_OR_RETURN(process_, sys::Process::Spawn(opts_));
+    if (parked_.valid()) {
+      ASSIGN_OR_RETURN(process_, sys::Process::Launch(std::move(parked_), opts_));
+    } else {
+      ASSIGN_OR_RETURN(process_, sys::Process::Spawn(opts_));
+    }
     return Status::Ok();
   }
   const sys::NetNamespace& netns() const { return ns_; }
@@ -82,6 +90,7 @@ class IsolatedSandbox final : public Sandbox {
     Status first;
     if (cgroup_.valid()) (void)cgroup_.KillAll();
     if (process_.valid()) (void)process_.KillAndWait();
+    parked_.Kill();
     if (Status st = cgroup_.Destroy(); !st.ok() && first.ok()) first = st;
     // Deleting the namespace takes the veth with it (cheaper than deleting the veth).
     if (Status st = ns_.Destroy(); !st.ok() && first.ok()) first = st;
@@ -101,6 +110,7 @@ class IsolatedSandbox final : public Sandbox {
   std::string cgroup_path_;
   std::function<void()> release_ip_;
   sys::SpawnOptions opts_;
+  sys::ParkedChild parked_;
   sys::Process process_;
   bool destroyed_ = false;
 };
@@ -131,6 +141,9 @@ class IsolatedHost final : public Host {
     // The region's services, reachable at the bridge address.
     RETURN_IF_ERROR(Expose(o_.runtime_api, o_.runtime_api_port));
     for (auto& [registry, port] : o_.services) RETURN_IF_ERROR(Expose(registry, port));
+    if (o_.parked_pool > 0 && cgroups_->version() == sys::CgroupVersion::kV1) {
+      pool_thread_ = std::thread([this] { PoolLoop(); });
+    }
     return Status::Ok();
   }
 
@@ -149,19 +162,21 @@ class IsolatedHost final : public Host {
       release();
       return ns.status().WithContext("sandbox " + spec.id);
     }
+    sys::ParkedChild parked;
     // Before eth0 exists, so that it never gets an IPv6 address (see Init).
     if (Status st = sys::DisableIpv6(*ns); !st.ok()) {
       (void)ns->Destroy();
       release();
       return st.WithContext("sandbox " + spec.id);
     }
-    auto cg = sys::Cgroup::Create(*cgroups_, cgroup_path_ + "/" + spec.id);
+    auto cg = ClaimCgroup(cgroup_path_ + "/" + spec.id, &parked);
     if (!cg.ok()) {
       (void)ns->Destroy();
       release();
       return cg.status().WithContext("sandbox " + spec.id);
     }
     auto sb = std::make_unique<IsolatedSandbox>(spec, o_.id, &ns_, ip, veth, std::move(*ns), std::move(*cg), release);
+    if (parked.valid()) sb->set_parked(std::move(parked));
     Status st = Wire(spec, ip, veth, *sb);
     if (!st.ok()) return st.WithContext("sandbox " + spec.id);  // sb's destructor undoes it all
     return std::unique_ptr<Sandbox>(std::move(sb));
@@ -170,6 +185,13 @@ class IsolatedHost final : public Host {
   Status Destroy() override {
     if (destroyed_) return Status::Ok();
     destroyed_ = true;
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      pool_stop_ = true;
+    }
+    pool_cv_.notify_all();
+    if (pool_thread_.joinable()) pool_thread_.join();
+    pool_.clear();  // kills the parked children; their groups go with the host's
     for (auto& [registry, addr] : exposed_) registry->Remove(addr);
     exposed_.clear();
     Status a = cgroup_.valid() ? cgroup_.Destroy() : Status::Ok();
@@ -239,6 +261,61 @@ class IsolatedHost final : public Host {
     return Status::Ok();
   }
 
+  // The sandbox's cgroup `path`: a parked child's group renamed (the child
+  // goes to *parked), or a new group when the pool is empty or off.
+  Result<sys::Cgroup> ClaimCgroup(const std::string& path, sys::ParkedChild* parked) {
+    std::optional<Parked> p;
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!pool_.empty()) {
+        p = std::move(pool_.front());
+        pool_.pop_front();
+      }
+    }
+    pool_cv_.notify_one();  // refill
+    if (p) {
+      Status st = cgroups_->Rename(p->cgroup, path);
+      if (st.ok()) {
+        *parked = std::move(p->child);
+        return sys::Cgroup::Adopt(*cgroups_, path);
+      }
+      spdlog::warn("host {}: parked sandbox pool off: {}", o_.id, st.ToString());
+      p->child.Kill();
+      (void)cgroups_->Destroy(p->cgroup);
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      pool_broken_ = true;
+    }
+    return sys::Cgroup::Create(*cgroups_, path);
+  }
+
+  // Keeps o_.parked_pool children parked, each in a group of its own.
+  void PoolLoop() {
+    std::unique_lock<std::mutex> lock(pool_mu_);
+    while (!pool_stop_) {
+      if (pool_broken_ || pool_.size() >= static_cast<size_t>(o_.parked_pool)) {
+        pool_cv_.wait(lock);
+        continue;
+      }
+      std::string path = cgroup_path_ + "/p" + std::to_string(next_pool_++);
+      lock.unlock();
+      Status st = cgroups_->Create(path);
+      Result<sys::ParkedChild> child = st.ok() ? sys::ParkedChild::Park(cgroups_, path) : Result<sys::ParkedChild>(st);
+      if (!child.ok()) (void)cgroups_->Destroy(path);
+      lock.lock();
+      if (child.ok()) {
+        pool_.push_back(Parked{path, std::move(*child)});
+      } else {
+        spdlog::warn("host {}: parked sandbox pool off: {}", o_.id, child.status().ToString());
+        pool_broken_ = true;
+      }
+    }
+  }
+
+  struct Parked {
+    std::string cgroup;
+    sys::ParkedChild child;
+  };
+
   // Addresses are reused first in, first out, and only once the old
   // sandbox's host-side veth is gone: the kernel removes a namespace (and its
   // veth) asynchronously, and a process may keep it alive, so a slot reused
@@ -287,6 +364,13 @@ class IsolatedHost final : public Host {
   std::mutex mu_;
   int next_slot_ = 0;
   std::deque<Released> released_;  // oldest first
+  std::mutex pool_mu_;  // pool_, pool_stop_, pool_broken_, next_pool_
+  std::condition_variable pool_cv_;
+  std::deque<Parked> pool_;
+  bool pool_stop_ = false;
+  bool pool_broken_ = false;
+  int next_pool_ = 0;
+  std::thread pool_thread_;
   bool destroyed_ = false;
 };
 

@@ -126,6 +126,11 @@ struct HostOptions {
   // Further services reachable from sandboxes at <gateway>:<port> (e.g. the store on 9000).
   std::vector<std::pair<ListenerRegistry*, uint16_t>> services;
   UplinkOptions uplink;  // full isolation only
+  // Full isolation, cgroup v1: this many children wait parked in cgroups of
+  // their own (sys::ParkedChild), refilled in the background, so that a cold
+  // start renames a group and launches its child instead of paying the
+  // cgroup attach (an RCU grace period, ~12-18 ms) on its path. 0 = off.
+  int parked_pool = 2;
 };
 
 class Host {
