@@ -71,7 +71,7 @@ struct RegionServer::Impl {
   sys::NetNamespace core;  // full isolation: the region core
   std::optional<net::ResolvedProfile> profile;
   std::vector<std::string> core_ips;  // per host
-  std::vector<sys::Process> iperf;    // iperf3 -s in the core
+  std::vector<sys::Process> core_processes;  // iperf3 -s and other services in the core
   std::unique_ptr<RegionNetwork> network;
   std::string telemetry_path;
   std::unique_ptr<store::StoreServer> store;
@@ -93,7 +93,7 @@ struct RegionServer::Impl {
     if (network) {
       if (Status st = network->Shutdown(); !st.ok()) spdlog::warn("region: network: {}", st.ToString());
     }
-    for (auto& p : iperf) (void)p.KillAndWait();
+    for (auto& p : core_processes) (void)p.KillAndWait();
     if (runtime_server) runtime_server->Stop(std::chrono::milliseconds(200));
     if (store) store->Stop();
     // The core goes last: the servers' sockets in it are closed by now.
@@ -129,6 +129,15 @@ std::string RegionServer::store_endpoint_for_host(size_t host_index) const {
 }
 const std::vector<uint16_t>& RegionServer::iperf_ports() const { return impl_->options.config.network.iperf_ports; }
 RegionNetwork* RegionServer::network() const { return impl_->network.get(); }
+
+Result<int> RegionServer::SpawnInCore(sys::SpawnOptions options) {
+  if (!impl_->core.valid()) return Status::FailedPrecondition("the region has no core namespace (isolation none)");
+  options.netns = &impl_->core;
+  ASSIGN_OR_RETURN(sys::Process p, sys::Process::Spawn(options));
+  int pid = p.pid();
+  impl_->core_processes.push_back(std::move(p));
+  return pid;
+}
 Region* RegionServer::region() const { return impl_->region.get(); }
 
 Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions options) {
@@ -303,7 +312,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
         return proc.status().WithContext("iperf3 server on port " + std::to_string(port) +
                                          " (install Debian's iperf3: apt-get install iperf3)");
       }
-      impl->iperf.push_back(std::move(*proc));
+      impl->core_processes.push_back(std::move(*proc));
     }
   }
   ro.core_ips = impl->core_ips;

@@ -30,6 +30,7 @@
 
 namespace faasnet::sys {
 class NetNamespace;
+struct SpawnOptions;
 }
 
 namespace faasnet::region {
@@ -75,6 +76,10 @@ class RegionServer {
   // The ports of the iperf3 servers running in the core (config
   // network.iperf_ports; functions get FAASNET_IPERF_HOST/_PORTS).
   const std::vector<uint16_t>& iperf_ports() const;
+  // Starts a process inside the region core (e.g. another TCP service for
+  // functions to reach at core_ip(i)); options.netns is set here. The region
+  // owns it: Stop kills it. Returns its pid. FailedPrecondition unisolated.
+  Result<int> SpawnInCore(sys::SpawnOptions options);
   // The shapers, telemetry and the resolved profile (nullptr unisolated).
   RegionNetwork* network() const;
   Region* region() const;
