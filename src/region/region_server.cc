@@ -89,13 +89,19 @@ struct RegionServer::Impl {
     if (stopped) return;
     stopped = true;
     if (invoke_server) invoke_server->Stop(std::chrono::milliseconds(500));
+    // The core's servers close their connections while the sandboxes at the
+    // other end still answer: a connection closed after its peer's namespace
+    // is gone lingers, retransmitting its FIN for minutes, and holds the
+    // core's namespace (and with it the uplinks) alive all that time.
+    for (auto& p : core_processes) (void)p.KillAndWait();
+    if (store) store->Stop();
     if (region) region->Shutdown();  // sandboxes (and their classes), then hosts
     if (network) {
       if (Status st = network->Shutdown(); !st.ok()) spdlog::warn("region: network: {}", st.ToString());
+      // Its netlink sockets hold the core's and the hosts' namespaces: let them go now.
+      network.reset();
     }
-    for (auto& p : core_processes) (void)p.KillAndWait();
     if (runtime_server) runtime_server->Stop(std::chrono::milliseconds(200));
-    if (store) store->Stop();
     // The core goes last: the servers' sockets in it are closed by now.
     if (core.valid()) {
       if (Status st = core.Destroy(); !st.ok()) spdlog::warn("region: core namespace: {}", st.ToString());

@@ -80,7 +80,8 @@ class RegionServer {
   // functions to reach at core_ip(i)); options.netns is set here. The region
   // owns it: Stop kills it. Returns its pid. FailedPrecondition unisolated.
   Result<int> SpawnInCore(sys::SpawnOptions options);
-  // The shapers, telemetry and the resolved profile (nullptr unisolated).
+  // The shapers, telemetry and the resolved profile (nullptr unisolated, and
+  // after Stop).
   RegionNetwork* network() const;
   Region* region() const;
 

@@ -19,6 +19,8 @@
 #include "region/region.h"
 #include "region/region_server.h"
 #include "s3client/client.h"
+#include "sys/netlink.h"
+#include "sys/netns.h"
 #include "sys/privileged.h"
 
 namespace faasnet::region {
@@ -195,8 +197,21 @@ TEST_F(RegionNetworkPrivilegedTest, Lambda2019SharedNicShapesStoreDownloadsAndLe
   }
   EXPECT_GT(peak, 0.8);
 
+  // Holding the host's namespace shows when the kernel has really freed the
+  // core's: the uplink's host end goes with it.
+  auto host_ns = sys::NetNamespace::OpenPinned("faasnet-" + name_ + "-h0");
+  ASSERT_TRUE(host_ns.ok());
   server_->Stop();
   EXPECT_TRUE(Leftovers().empty()) << ::testing::PrintToString(Leftovers());
+  auto nl = sys::OpenNetlink(*host_ns);
+  ASSERT_TRUE(nl.ok());
+  bool uplink_gone = false;
+  for (int i = 0; i < 300 && !uplink_gone; ++i) {
+    uplink_gone = !(*nl)->GetLink("up0").ok();
+    if (!uplink_gone) ::usleep(10'000);
+  }
+  EXPECT_TRUE(uplink_gone) << "the core namespace outlived Stop()";
+
 }
 
 TEST_F(RegionNetworkPrivilegedTest, FairGivesTheSandboxItsOwnClassesAndIperfInTheCoreIsShaped) {
