@@ -48,6 +48,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -310,16 +311,29 @@ void WaitForChildrenAtMost(int n, std::chrono::milliseconds limit) {
   while (ChildCount() > n && Clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
-// The runtime processes (children of this process).
+bool g_full_isolation = false;  // set from --isolation in main
+
+// The runtime processes (children of this process). With full isolation
+// this skips children still in this process's network namespace: the hosts'
+// parked children (not yet sandboxes) and the region core's servers.
 std::vector<int> ChildPids() {
   std::vector<int> out;
+  struct stat self_ns {};
+  bool have_self = ::stat("/proc/self/ns/net", &self_ns) == 0;
   DIR* d = ::opendir("/proc/self/task");
   if (!d) return out;
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
     std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
     int pid;
-    while (in >> pid) out.push_back(pid);
+    while (in >> pid) {
+      struct stat ns {};
+      if (g_full_isolation && have_self && ::stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &ns) == 0 &&
+          ns.st_ino == self_ns.st_ino && ns.st_dev == self_ns.st_dev) {
+        continue;
+      }
+      out.push_back(pid);
+    }
   }
   ::closedir(d);
   return out;
@@ -578,6 +592,7 @@ int main(int argc, char** argv) {
   region::RegionServerOptions ro;
   ro.config.name = "bench" + std::to_string(::getpid());
   ro.config.isolation = o.isolation == "full" ? region::Isolation::kFull : region::Isolation::kNone;
+  g_full_isolation = o.isolation == "full";
   ro.config.hosts = {region::HostSpec{"h0", o.vcpus, o.memory_mb}};
   ro.config.region_concurrency = std::max({1000, o.alive, o.concurrent});
   ro.config.idle_timeout = std::chrono::milliseconds(3'600'000);
@@ -833,7 +848,7 @@ int main(int argc, char** argv) {
           char buf[200];
           std::snprintf(buf, sizeof(buf),
                         "%d veths of retired sandboxes still on the host bridge when the phase began%s", stale,
-                        o.settle ? "" : " (their addresses are reused at once; --settle waits for them)");
+                        o.settle ? "" : " (their addresses are not reused until they are gone; --settle waits for them)");
           Note(buf);
           if (o.settle) {
             std::snprintf(buf, sizeof(buf), "--settle: %d left after %.1f ms", LinksIn(host_ns) - 2,

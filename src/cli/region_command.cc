@@ -15,6 +15,7 @@
 #include "base/strings.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "region/network.h"
 #include "region/region_server.h"
 #include "s3/checksum.h"
 #include "s3/sigv4.h"
@@ -83,8 +84,14 @@ int Up(const UpFlags& f) {
   std::cerr << "faasnet: region '" << cfg.name << "' up: " << cfg.hosts.size() << " host(s), isolation "
             << region::IsolationName(cfg.isolation) << ", cpu policy " << region::CpuPolicy::KindName(cfg.cpu.kind)
             << "\n  Lambda API " << (*server)->lambda_endpoint() << "\n  S3 store   " << (*server)->s3_endpoint()
-            << "\n  credentials " << (*server)->credentials_file() << "\n  records    " << (*server)->records_path()
-            << "\nStop with Ctrl-C or `faasnet region down`.\n";
+            << "\n  credentials " << (*server)->credentials_file() << "\n  records    " << (*server)->records_path();
+  if (region::RegionNetwork* net = (*server)->network()) {
+    const net::NetworkProfile& p = net->profile().profile;
+    std::cerr << "\n  network    profile " << p.name << " (policy " << net::PolicyKindName(p.policy.kind)
+              << "), store at " << (*server)->core_ip(0) << " for host " << cfg.hosts[0].id << "'s sandboxes"
+              << "\n  telemetry  " << (*server)->telemetry_path();
+  }
+  std::cerr << "\nStop with Ctrl-C or `faasnet region down`.\n";
   if (cfg.isolation == region::Isolation::kNone) {
     std::cerr << "faasnet: isolation none: no CPU quota, memory limit or network namespace; every record says "
                  "\"isolation\": \"none\"\n";

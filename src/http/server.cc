@@ -610,6 +610,14 @@ void Server::Stop(std::chrono::milliseconds grace) {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // stop() may have dropped the close posted above before it ran: close the
+  // listeners here (no thread runs the context any more), so that a stopped
+  // server holds no listening socket (nor the network namespace it is in).
+  {
+    std::lock_guard<std::mutex> lock(impl_->acceptors_mu);
+    error_code ec;
+    for (auto& [addr, a] : impl_->acceptors) a->close(ec);
+  }
   spdlog::debug("http: stopped");
 }
 

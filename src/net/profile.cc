@@ -3,12 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/units.h"
+#include "net/builtin_profiles.h"
 
 namespace faasnet::net {
 
@@ -260,6 +262,46 @@ Result<NetworkProfile> NetworkProfile::FromYaml(std::string_view text, std::stri
   }
   RETURN_IF_ERROR(p.Validate().WithContext(src));
   return p;
+}
+
+Result<NetworkProfile> NetworkProfile::WithOverrides(std::string_view overrides, std::string_view source_name) const {
+  NetworkProfile p = *this;
+  std::string src(source_name);
+  try {
+    YAML::Node root = YAML::Load(std::string(overrides));
+    if (root.IsNull()) return p;
+    if (!root.IsMap()) return Status::InvalidArgument(src + ": expected a mapping of profile settings");
+    RETURN_IF_ERROR(ParseMap(root, "", src, &p));
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(src + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  RETURN_IF_ERROR(p.Validate().WithContext(src));
+  return p;
+}
+
+std::vector<std::string> BuiltinProfileNames() {
+  std::vector<std::string> names;
+  for (const auto& b : BuiltinProfiles()) names.emplace_back(b.name);
+  return names;
+}
+
+Result<NetworkProfile> LoadProfile(const std::string& ref) {
+  for (const auto& b : BuiltinProfiles()) {
+    if (ref == b.name) {
+      std::string src = "builtin:" + ref;
+      ASSIGN_OR_RETURN(NetworkProfile p, NetworkProfile::FromYaml(b.text, src));
+      p.file = src;
+      return p;
+    }
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(ref, ec)) {
+    std::string known;
+    for (const auto& n : BuiltinProfileNames()) known += (known.empty() ? "" : ", ") + n;
+    return Status::NotFound("network profile '" + ref + "': neither a shipped profile (" + known +
+                            ") nor an existing file");
+  }
+  return NetworkProfile::FromFile(ref);
 }
 
 Result<NetworkProfile> NetworkProfile::FromFile(const std::string& path) {

@@ -72,10 +72,23 @@ struct NetworkProfile {
   // Parses and validates. Errors: "<source>: line <n>: <field>: <what>".
   static Result<NetworkProfile> FromYaml(std::string_view text, std::string_view source_name = "profile");
   static Result<NetworkProfile> FromFile(const std::string& path);
+  // Applies `overrides`, YAML text with the same settings as a profile file
+  // (e.g. "policy: fair\nnic: 100Mbit"), on top of this profile and
+  // validates the result. Errors name `source_name`, the line and the field.
+  Result<NetworkProfile> WithOverrides(std::string_view overrides, std::string_view source_name = "overrides") const;
   // Ranges and consistency (a shaped policy needs both NIC capacities, ...).
   Status Validate() const;
   nlohmann::json ToJson() const;
 };
+
+// The shipped profiles (profiles/*.yaml, compiled into the binary so that an
+// installed faasnet needs no source tree): lambda-2019, lambda-today,
+// proportional, unlimited.
+std::vector<std::string> BuiltinProfileNames();
+// A shipped profile by name (file = "builtin:<name>"), or, when `ref` names
+// none of them, the profile file at path `ref`. NotFound naming the shipped
+// profiles when `ref` is neither.
+Result<NetworkProfile> LoadProfile(const std::string& ref);
 
 // One line per setting: name, what it means, an example (from the table
 // that parses them).

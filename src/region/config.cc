@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -134,7 +135,64 @@ Status ParseHosts(const YAML::Node& node, RegionConfig* cfg) {
   return Status::Ok();
 }
 
+// network: {profile: NAME|FILE, iperf_ports: [5201, ...] or "5201-5204", ...profile settings}
+Status ParseNetwork(const YAML::Node& node, NetworkConfig* net) {
+  if (!node.IsMap()) return Status::InvalidArgument(At(node, "network") + ": expected a mapping");
+  YAML::Node overrides(YAML::NodeType::Map);
+  for (const auto& kv : node) {
+    std::string k = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (k == "profile") {
+      net->profile_ref = v.as<std::string>();
+    } else if (k == "iperf_ports") {
+      net->iperf_ports.clear();
+      auto add = [&](int port) -> Status {
+        if (port < 1 || port > 65535) return Status::InvalidArgument(At(v, "network.iperf_ports") + ": port out of range");
+        net->iperf_ports.push_back(static_cast<uint16_t>(port));
+        return Status::Ok();
+      };
+      if (v.IsSequence()) {
+        for (const auto& p : v) {
+          int port = 0;
+          RETURN_IF_ERROR(Get(p, "network.iperf_ports", &port));
+          RETURN_IF_ERROR(add(port));
+        }
+      } else {
+        std::string t = v.as<std::string>("");
+        int lo = 0, hi = 0, used = 0;
+        bool ok = std::sscanf(t.c_str(), "%d-%d%n", &lo, &hi, &used) == 2 && used == static_cast<int>(t.size());
+        if (!ok && std::sscanf(t.c_str(), "%d%n", &lo, &used) == 1 && used == static_cast<int>(t.size())) {
+          hi = lo;
+          ok = true;
+        }
+        if (!ok || hi < lo || hi - lo >= 256) {
+          return Status::InvalidArgument(At(v, "network.iperf_ports") + ": '" + t +
+                                         "' (a list of ports, or a range like 5201-5204, at most 256)");
+        }
+        for (int port = lo; port <= hi; ++port) RETURN_IF_ERROR(add(port));
+      }
+    } else {
+      overrides[k] = v;
+    }
+  }
+  if (overrides.size() > 0) {
+    YAML::Emitter out;
+    out << overrides;
+    net->overrides_yaml = out.c_str();
+  }
+  auto loaded = net->Load();
+  if (!loaded.ok()) return loaded.status().WithContext(At(node, "network"));
+  net->profile = std::move(*loaded);
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<net::NetworkProfile> NetworkConfig::Load() const {
+  ASSIGN_OR_RETURN(net::NetworkProfile p, net::LoadProfile(profile_ref));
+  if (overrides_yaml.empty()) return p;
+  return p.WithOverrides(overrides_yaml, "network overrides of profile " + p.name);
+}
 
 Result<RegionConfig> RegionConfig::FromYaml(std::string_view text, std::string_view source_name) {
   RegionConfig cfg;
@@ -143,6 +201,8 @@ Result<RegionConfig> RegionConfig::FromYaml(std::string_view text, std::string_v
     YAML::Node root = YAML::Load(std::string(text));
     if (root.IsNull()) return cfg;
     if (!root.IsMap()) return Status::InvalidArgument(src + ": expected a mapping of settings");
+    bool cpu_policy_set = false;
+    bool network_set = false;
     for (const auto& kv : root) {
       std::string k = kv.first.as<std::string>();
       const YAML::Node& v = kv.second;
@@ -153,7 +213,11 @@ Result<RegionConfig> RegionConfig::FromYaml(std::string_view text, std::string_v
         cfg.aws_region = v.as<std::string>();
       } else if (k == "hosts") {
         st = ParseHosts(v, &cfg);
+      } else if (k == "network") {
+        network_set = true;
+        st = ParseNetwork(v, &cfg.network);
       } else if (k == "cpu_policy") {
+        cpu_policy_set = true;
         std::string p = v.as<std::string>();
         if (p == "paper-2019") {
           cfg.cpu.kind = CpuPolicy::Kind::kPaper2019;
@@ -206,9 +270,21 @@ Result<RegionConfig> RegionConfig::FromYaml(std::string_view text, std::string_v
         st = Status::InvalidArgument(At(kv.first, k) +
                                      ": unknown setting (known: name, aws_region, hosts, cpu_policy, fixed_cpus, "
                                      "cpu_scale, placement, placement_seed, isolation, cpu_period, pids_limit, "
-                                     "idle_timeout, region_concurrency, function_concurrency)");
+                                     "idle_timeout, region_concurrency, function_concurrency, network)");
       }
       if (!st.ok()) return st.WithContext(src);
+    }
+    if (!network_set) {
+      auto loaded = cfg.network.Load();
+      if (!loaded.ok()) return loaded.status().WithContext(src);
+      cfg.network.profile = std::move(*loaded);
+    }
+    // The profile's CPU policy, unless the file chose one.
+    const std::string& pcpu = cfg.network.profile.cpu_policy;
+    if (!cpu_policy_set && !pcpu.empty()) {
+      cfg.cpu.kind = pcpu == "lambda" ? CpuPolicy::Kind::kLambda
+                     : pcpu == "fixed" ? CpuPolicy::Kind::kFixed
+                                       : CpuPolicy::Kind::kPaper2019;
     }
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(src + ": " + e.what());
@@ -235,6 +311,7 @@ Status RegionConfig::Validate() const {
   for (const auto& h : hosts) {
     if (!ids.insert(h.id).second) return Status::InvalidArgument("hosts: duplicate id '" + h.id + "'");
     if (h.id.empty() || h.id.size() > 6) return Status::InvalidArgument("hosts: id '" + h.id + "' must be 1-6 characters");
+    if (h.id == "core") return Status::InvalidArgument("hosts: id 'core' names the region core's namespace");
     if (h.vcpus <= 0 || h.vcpus > 256) return Status::InvalidArgument("hosts." + h.id + ".vcpus must be in (0, 256]");
     if (h.memory_mb < 128) return Status::InvalidArgument("hosts." + h.id + ".memory must be at least 128 MB");
   }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "net/profile.h"
 
 namespace faasnet::region {
 
@@ -47,6 +48,21 @@ enum class Isolation {
   kNone,  // plain processes; every result is labelled unisolated
 };
 
+// The region's network (docs/formats/region.md, `network:`): a profile
+// (net/profile.h) by name or file, settings overriding it, and the iperf3
+// servers the region core runs.
+struct NetworkConfig {
+  std::string profile_ref = "unlimited";  // a shipped profile's name or a profile file
+  std::string overrides_yaml;             // profile settings applied on top ("" = none)
+  // The profile with the overrides, loaded when the region file is read
+  // (empty name until then: call Load()).
+  net::NetworkProfile profile;
+  std::vector<uint16_t> iperf_ports;  // one `iperf3 -s` per port in the region core
+
+  // profile_ref + overrides_yaml, validated.
+  Result<net::NetworkProfile> Load() const;
+};
+
 struct RegionConfig {
   std::string name = "local";  // region id; also in cgroup paths and ARNs ("local" -> us-east-1 style ARNs)
   std::string aws_region = "us-east-1";
@@ -62,6 +78,7 @@ struct RegionConfig {
   int function_concurrency = 0;                  // per function; 0 = up to the region's
   int min_memory_mb = 128;
   int max_memory_mb = 10240;
+  NetworkConfig network;
 
   // Parses YAML; errors name the source, the line and the field.
   static Result<RegionConfig> FromYaml(std::string_view text, std::string_view source_name = "region");

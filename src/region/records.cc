@@ -39,7 +39,12 @@ std::string InvocationRecord::ToJson() const {
       {"error_message", error_message},
       {"start_unix_ms", start_unix_ms},
   };
-  return j.dump();
+  if (!network_policy.empty()) j["network_policy"] = network_policy;
+  if (net_usage) j["net"] = net::ToJson(*net_usage);
+  std::string line = j.dump();
+  // The profile is already JSON: splice it in rather than parse it per record.
+  if (!network_profile_json.empty()) line.insert(line.size() - 1, ",\"network_profile\":" + network_profile_json);
+  return line;
 }
 
 std::string InvocationRecord::ReportLine() const {

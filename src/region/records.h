@@ -12,9 +12,11 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
+#include "net/telemetry.h"
 
 namespace faasnet::region {
 
@@ -40,6 +42,13 @@ struct InvocationRecord {
   uint64_t cpu_nr_throttled = 0;         // periods throttled
   uint64_t net_rx_bytes = 0;             // received by the sandbox (host-side veth tx)
   uint64_t net_tx_bytes = 0;             // sent by the sandbox
+  // With a region network: the shaping policy, what the sandbox's own shaper
+  // classes moved, dropped and deferred (per_sandbox false under none and
+  // shared, where it has none), and the resolved network profile as JSON
+  // (net::ResolvedProfile::ToJson, rendered once per region).
+  std::string network_policy;
+  std::optional<net::SandboxNetUsage> net_usage;
+  std::string network_profile_json;
   std::string error_type;                // "" or Lambda's (Runtime.OutOfMemory, Sandbox.Timedout, ...)
   std::string error_message;
   int64_t start_unix_ms = 0;

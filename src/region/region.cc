@@ -109,6 +109,7 @@ struct Region::SandboxState {
 Region::Region(RegionOptions options, std::vector<std::unique_ptr<sandbox::Host>> hosts)
     : options_(std::move(options)),
       hosts_(std::move(hosts)),
+      create_pool_(static_cast<size_t>(std::max(1, options_.create_threads))),
       placer_(options_.config.placement, options_.config.placement_seed) {
   for (size_t i = 0; i < hosts_.size(); ++i) {
     const auto& spec = options_.config.hosts[i];
@@ -141,7 +142,11 @@ void Region::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return;
-    shut_down_ = true;
+    shut_down_ = true;  // from here no cold start begins
+  }
+  create_pool_.join();  // those under way finish (and are in sandboxes_)
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, sb] : sandboxes_) {
       sb->phase = SandboxState::Phase::kDead;
       if (sb->next_waiter) sb->next_waiter->Fire();
@@ -158,9 +163,7 @@ void Region::Shutdown() {
     sandboxes_.clear();
     by_key_.clear();
   }
-  for (auto& sb : all) {
-    if (sb->sb) (void)sb->sb->Destroy();
-  }
+  for (auto& sb : all) Teardown(*sb);
   work_.reset();
   ioc_.stop();
   if (thread_.joinable()) thread_.join();
@@ -274,9 +277,15 @@ std::vector<lambda::FunctionConfiguration> Region::ListFunctions() {
   return out;
 }
 
-std::vector<std::string> Region::EnvFor(const Function& fn, const sandbox::Host& host) const {
+std::vector<std::string> Region::EnvFor(const Function& fn, size_t host_index) const {
   const auto& c = fn.config;
-  std::string s3 = "http://" + host.gateway_ip() + ":" + std::to_string(options_.s3_port);
+  const sandbox::Host& host = *hosts_[host_index];
+  // The store is in the region core, through the host's uplink (shaped);
+  // without a core, at the host's gateway.
+  std::string core = host_index < options_.core_ips.size() && !options_.core_ips[host_index].empty()
+                         ? options_.core_ips[host_index]
+                         : host.gateway_ip();
+  std::string s3 = "http://" + core + ":" + std::to_string(options_.s3_port);
   std::vector<std::string> env = {
       "AWS_LAMBDA_FUNCTION_NAME=" + c.function_name,
       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + std::to_string(c.memory_mb),
@@ -298,6 +307,12 @@ std::vector<std::string> Region::EnvFor(const Function& fn, const sandbox::Host&
       "AWS_ENDPOINT_URL_S3=" + s3,
       "FAASNET_S3_ENDPOINT=" + s3,
   };
+  if (!options_.iperf_ports.empty()) {
+    std::string ports;
+    for (uint16_t p : options_.iperf_ports) ports += (ports.empty() ? "" : ",") + std::to_string(p);
+    env.push_back("FAASNET_IPERF_HOST=" + core);
+    env.push_back("FAASNET_IPERF_PORTS=" + ports);
+  }
   if (!options_.s3_access_key_id.empty()) {
     env.push_back("AWS_ACCESS_KEY_ID=" + options_.s3_access_key_id);
     env.push_back("AWS_SECRET_ACCESS_KEY=" + options_.s3_secret_access_key);
@@ -349,7 +364,7 @@ LambdaResult<std::shared_ptr<Region::SandboxState>> Region::StartSandbox(const F
   spec.code_dir = fn.code_dir;
   spec.work_dir = options_.work_dir + "/sandboxes/" + st->id;
   spec.argv = fn.argv;
-  spec.env = EnvFor(fn, *hosts_[host]);
+  spec.env = EnvFor(fn, host);
   st->log_path = spec.work_dir + "/output.log";
   auto created = hosts_[host]->CreateSandbox(spec);
   auto undo_load = [&] {
@@ -363,6 +378,15 @@ LambdaResult<std::shared_ptr<Region::SandboxState>> Region::StartSandbox(const F
     return LambdaError::ServiceException("Could not create a sandbox: " + created.status().message());
   }
   st->sb = std::move(*created);
+  // Its shaper classes, before its runtime can send a byte.
+  if (options_.network && !st->sb->ipv4().empty()) {
+    if (Status s = options_.network->AddSandbox(host, st->id, st->sb->ipv4(), st->memory_mb); !s.ok()) {
+      (void)st->sb->Destroy();
+      undo_load();
+      spdlog::error("region: sandbox {}: shaping: {}", st->id, s.ToString());
+      return LambdaError::ServiceException("Could not shape the sandbox's network: " + s.message());
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     sandboxes_[st->id] = st;
@@ -376,32 +400,34 @@ LambdaResult<std::shared_ptr<Region::SandboxState>> Region::StartSandbox(const F
   return st;
 }
 
-LambdaResult<std::shared_ptr<Region::SandboxState>> Region::Acquire(const std::string& function, bool* cold) {
+LambdaResult<std::shared_ptr<Region::SandboxState>> Region::TakeWarm(const std::string& function) {
   std::vector<std::shared_ptr<SandboxState>> stale;
-  Function* fn = nullptr;
-  int version = 0;
+  std::shared_ptr<SandboxState> warm;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = functions_.find(function);
     if (it == functions_.end()) return lambda::FunctionNotFound(options_.config.aws_region, function);
-    fn = it->second.get();
-    version = fn->version;
+    Function* fn = it->second.get();
     while (!fn->idle.empty()) {
       auto sb = fn->idle.front();
       fn->idle.pop_front();
       if (sb->phase == SandboxState::Phase::kIdle && sb->version == fn->version) {
         sb->phase = SandboxState::Phase::kBusy;
-        *cold = false;
-        return sb;
+        warm = std::move(sb);
+        break;
       }
       stale.push_back(sb);
     }
   }
   for (auto& sb : stale) Retire(sb);
-  *cold = true;
+  return warm;
+}
+
+LambdaResult<std::shared_ptr<Region::SandboxState>> Region::ColdStart(const std::string& function) {
   // Function objects live until DeleteFunction; an invocation holds `active`, so the
   // region does not delete a function's state while it runs (DeleteFunction retires idle ones only).
   Function copy;
+  int version = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = functions_.find(function);
@@ -409,6 +435,7 @@ LambdaResult<std::shared_ptr<Region::SandboxState>> Region::Acquire(const std::s
     copy.config = it->second->config;
     copy.code_dir = it->second->code_dir;
     copy.argv = it->second->argv;
+    version = it->second->version;
   }
   auto sb = StartSandbox(copy, version);
   if (sb.ok()) {
@@ -416,6 +443,28 @@ LambdaResult<std::shared_ptr<Region::SandboxState>> Region::Acquire(const std::s
     (*sb)->phase = SandboxState::Phase::kBusy;
   }
   return sb;
+}
+
+awaitable<std::optional<LambdaResult<std::shared_ptr<Region::SandboxState>>>> Region::ColdStartOnPool(
+    std::string function) {
+  co_return ColdStart(function);
+}
+
+net::SandboxTcCounters Region::NetCounters(const SandboxState& sb) {
+  if (!options_.network || !sb.sb || sb.sb->ipv4().empty()) return {};
+  auto c = options_.network->ReadCounters(sb.host, sb.id);
+  return c.ok() ? *c : net::SandboxTcCounters{};
+}
+
+void Region::Teardown(const SandboxState& sb) {
+  if (sb.sb) {
+    if (Status st = sb.sb->Destroy(); !st.ok()) spdlog::warn("region: sandbox {}: {}", sb.id, st.ToString());
+  }
+  if (options_.network) {
+    if (Status st = options_.network->RemoveSandbox(sb.host, sb.id); !st.ok()) {
+      spdlog::warn("region: sandbox {}: shaping: {}", sb.id, st.ToString());
+    }
+  }
 }
 
 void Region::Release(const std::shared_ptr<SandboxState>& sb, bool healthy) {
@@ -451,11 +500,7 @@ void Region::Retire(const std::shared_ptr<SandboxState>& sb) {
     }
   }
   // Kernel teardown off the API threads.
-  asio::post(ioc_, [sb] {
-    if (sb->sb) {
-      if (Status st = sb->sb->Destroy(); !st.ok()) spdlog::warn("region: sandbox {}: {}", sb->id, st.ToString());
-    }
-  });
+  asio::post(ioc_, [this, sb] { Teardown(*sb); });
 }
 
 awaitable<void> Region::Monitor(std::shared_ptr<SandboxState> sb) {
@@ -584,14 +629,28 @@ awaitable<LambdaResult<lambda::InvokeResult>> Region::Run(lambda::InvokeRequest 
 
   auto start = Clock::now();
   bool cold = false;
-  auto acquired = Acquire(name, &cold);
+  auto acquired = TakeWarm(name);
   if (!acquired.ok()) co_return acquired.error();
   std::shared_ptr<SandboxState> sb = *acquired;
+  if (!sb) {
+    // A cold start blocks on the kernel (namespaces, cgroups, spawning): it
+    // runs on create_pool_ and this coroutine resumes on its own executor,
+    // so the API server's threads keep serving meanwhile.
+    cold = true;
+    // Named, not a temporary inside the co_await: GCC 12 destroys
+    // temporaries of a co_await expression twice.
+    auto on_pool = asio::co_spawn(create_pool_, ColdStartOnPool(name), asio::use_awaitable);
+    std::optional<LambdaResult<std::shared_ptr<SandboxState>>> started = co_await std::move(on_pool);
+    if (!started) co_return LambdaError::ServiceException("the sandbox start was abandoned");
+    if (!started->ok()) co_return started->error();
+    sb = **started;
+  }
 
   // What the sandbox used before, to report what this invocation used.
   (void)sb->sb->ResetMemoryPeak();
   auto usage_before = sb->sb->ReadUsage();  // one read: each costs cgroup files and a netlink socket
   sandbox::Usage before = usage_before.ok() ? *usage_before : sandbox::Usage{};
+  net::SandboxTcCounters net_before = NetCounters(*sb);
   uint64_t log_offset = FileSize(sb->log_path);
 
   auto p = std::make_shared<Pending>();
@@ -679,6 +738,11 @@ awaitable<LambdaResult<lambda::InvokeResult>> Region::Run(lambda::InvokeRequest 
       p->error_type = "Runtime.OutOfMemory";
       p->body = ErrorBody(p->error_type, p->error_message);
     }
+  }
+  if (options_.network) {
+    rec.net_usage = net::UsageBetween(net_before, NetCounters(*sb));
+    rec.network_policy = net::PolicyKindName(options_.network->profile().profile.policy.kind);
+    rec.network_profile_json = options_.network->profile_json();
   }
   rec.error_type = p->error_type;
   rec.error_message = p->error_message;

@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +36,7 @@
 #include "lambda/platform.h"
 #include "lambda/runtime_api.h"
 #include "region/config.h"
+#include "region/network.h"
 #include "region/placement.h"
 #include "region/records.h"
 #include "region/waiter.h"
@@ -52,6 +54,17 @@ struct RegionOptions {
   std::string s3_access_key_id;
   std::string s3_secret_access_key;
   std::chrono::milliseconds init_timeout{10'000};  // runtime start until its first /next (Lambda: 10 s)
+  // Full isolation: the region core's address on each host's subnet (in host
+  // order). Functions reach the store (and iperf3) there, through their
+  // host's uplink; empty: at the host's gateway (no core, --isolation none).
+  std::vector<std::string> core_ips;
+  std::vector<uint16_t> iperf_ports;  // iperf3 servers in the core (FAASNET_IPERF_PORTS)
+  // The shapers (borrowed; must outlive the Region). nullptr: no shaping and
+  // no per-class counters (records still carry the veth counters).
+  RegionNetwork* network = nullptr;
+  // Sandbox creation (cold starts) runs on a pool of this many threads, never
+  // on the API servers' threads.
+  int create_threads = 4;
 };
 
 class Region final : public lambda::Platform, public lambda::RuntimeBroker {
@@ -96,14 +109,25 @@ class Region final : public lambda::Platform, public lambda::RuntimeBroker {
   Region(RegionOptions options, std::vector<std::unique_ptr<sandbox::Host>> hosts);
 
   boost::asio::awaitable<lambda::LambdaResult<lambda::InvokeResult>> Run(lambda::InvokeRequest request);
-  // A warm sandbox of `fn` or a new one (cold); sets *cold.
-  lambda::LambdaResult<std::shared_ptr<SandboxState>> Acquire(const std::string& function, bool* cold);
+  // A warm sandbox of `function` (busy now), or nullptr when there is none.
+  lambda::LambdaResult<std::shared_ptr<SandboxState>> TakeWarm(const std::string& function);
+  // A new sandbox of `function` (busy now). Blocks for the kernel work: run
+  // it on create_pool_.
+  lambda::LambdaResult<std::shared_ptr<SandboxState>> ColdStart(const std::string& function);
+  // ColdStart as a coroutine to co_spawn on create_pool_ (optional: co_spawn
+  // needs a default-constructible result).
+  boost::asio::awaitable<std::optional<lambda::LambdaResult<std::shared_ptr<SandboxState>>>> ColdStartOnPool(
+      std::string function);
+  // The sandbox's shaper counters (zeros without a network).
+  net::SandboxTcCounters NetCounters(const SandboxState& sb);
   lambda::LambdaResult<std::shared_ptr<SandboxState>> StartSandbox(const Function& fn, int version);
   void Release(const std::shared_ptr<SandboxState>& sb, bool healthy);
   void Retire(const std::shared_ptr<SandboxState>& sb);
   boost::asio::awaitable<void> Monitor(std::shared_ptr<SandboxState> sb);
   boost::asio::awaitable<void> IdleReaper();
-  std::vector<std::string> EnvFor(const Function& fn, const sandbox::Host& host) const;
+  std::vector<std::string> EnvFor(const Function& fn, size_t host) const;
+  // Destroys the sandbox and removes its shaper classes (kernel work).
+  void Teardown(const SandboxState& sb);
 
   RegionOptions options_;
   std::unique_ptr<RecordWriter> records_;
@@ -120,6 +144,7 @@ class Region final : public lambda::Platform, public lambda::RuntimeBroker {
   uint64_t next_code_ = 0;
   bool shut_down_ = false;
 
+  boost::asio::thread_pool create_pool_;  // cold starts
   boost::asio::io_context ioc_;  // monitors, the idle reaper, Event invocations
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "base/log.h"
@@ -10,12 +11,18 @@
 #include "lambda/invoke_api.h"
 #include "lambda/model.h"
 #include "lambda/runtime_api.h"
+#include "region/network.h"
 #include "region/region.h"
 #include "sandbox/sandbox.h"
 #include "store/store_server.h"
 #include "sys/caps.h"
 #include "sys/cgroup.h"
+#include "sys/listen.h"
+#include "sys/netlink.h"
+#include "sys/netns.h"
+#include "sys/process.h"
 #include "sys/reap.h"
+#include "sys/tc.h"
 
 namespace faasnet::region {
 
@@ -36,6 +43,22 @@ uint16_t PortOf(const std::string& address) {
   return static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
 }
 
+// The core's address on host i's subnet 10.(100+i).0.0/16 (sandbox addresses
+// stop at 10.(100+i).249.251).
+std::string CoreIp(size_t host_index) { return "10." + std::to_string(100 + host_index) + ".255.254"; }
+
+// The profile with what this kernel lacks noted (netem: store-side latency).
+Result<net::ResolvedProfile> ResolveProfile(const RegionConfig& cfg, const sys::NetNamespace& scratch) {
+  net::NetworkProfile profile = cfg.network.profile;
+  if (profile.name.empty()) {
+    ASSIGN_OR_RETURN(profile, cfg.network.Load());
+  }
+  ASSIGN_OR_RETURN(sys::TcSupport support, sys::ProbeTcSupport(scratch));
+  ASSIGN_OR_RETURN(net::ResolvedProfile resolved, net::Resolve(profile, support));
+  for (const auto& note : resolved.notes) spdlog::info("region: network profile {}: {}", profile.name, note);
+  return resolved;
+}
+
 }  // namespace
 
 struct RegionServer::Impl {
@@ -45,6 +68,12 @@ struct RegionServer::Impl {
   std::string records_path;
   s3::CredentialStore credentials;
   std::unique_ptr<sys::CgroupManager> cgroups;
+  sys::NetNamespace core;  // full isolation: the region core
+  std::optional<net::ResolvedProfile> profile;
+  std::vector<std::string> core_ips;  // per host
+  std::vector<sys::Process> core_processes;  // iperf3 -s and other services in the core
+  std::unique_ptr<RegionNetwork> network;
+  std::string telemetry_path;
   std::unique_ptr<store::StoreServer> store;
   std::unique_ptr<http::Server> runtime_server;
   std::unique_ptr<ServerRegistry> runtime_registry;
@@ -60,9 +89,23 @@ struct RegionServer::Impl {
     if (stopped) return;
     stopped = true;
     if (invoke_server) invoke_server->Stop(std::chrono::milliseconds(500));
-    if (region) region->Shutdown();
-    if (runtime_server) runtime_server->Stop(std::chrono::milliseconds(200));
+    // The core's servers close their connections while the sandboxes at the
+    // other end still answer: a connection closed after its peer's namespace
+    // is gone lingers, retransmitting its FIN for minutes, and holds the
+    // core's namespace (and with it the uplinks) alive all that time.
+    for (auto& p : core_processes) (void)p.KillAndWait();
     if (store) store->Stop();
+    if (region) region->Shutdown();  // sandboxes (and their classes), then hosts
+    if (network) {
+      if (Status st = network->Shutdown(); !st.ok()) spdlog::warn("region: network: {}", st.ToString());
+      // Its netlink sockets hold the core's and the hosts' namespaces: let them go now.
+      network.reset();
+    }
+    if (runtime_server) runtime_server->Stop(std::chrono::milliseconds(200));
+    // The core goes last: the servers' sockets in it are closed by now.
+    if (core.valid()) {
+      if (Status st = core.Destroy(); !st.ok()) spdlog::warn("region: core namespace: {}", st.ToString());
+    }
     // The region's own parent group, once its hosts' groups are gone.
     if (cgroups) {
       if (Status st = cgroups->Destroy("faasnet/" + options.config.name); !st.ok()) {
@@ -80,6 +123,28 @@ const std::string& RegionServer::s3_endpoint() const { return impl_->s3_endpoint
 const std::string& RegionServer::lambda_endpoint() const { return impl_->lambda_endpoint; }
 const std::string& RegionServer::credentials_file() const { return impl_->options.credentials_file; }
 const std::string& RegionServer::records_path() const { return impl_->records_path; }
+const std::string& RegionServer::telemetry_path() const { return impl_->telemetry_path; }
+const sys::NetNamespace* RegionServer::core_netns() const {
+  return impl_->core.valid() ? &impl_->core : nullptr;
+}
+std::string RegionServer::core_ip(size_t host_index) const {
+  return host_index < impl_->core_ips.size() ? impl_->core_ips[host_index] : "127.0.0.1";
+}
+std::string RegionServer::store_endpoint_for_host(size_t host_index) const {
+  return "http://" + core_ip(host_index) + ":" + std::to_string(PortOf(impl_->s3_endpoint));
+}
+const std::vector<uint16_t>& RegionServer::iperf_ports() const { return impl_->options.config.network.iperf_ports; }
+RegionNetwork* RegionServer::network() const { return impl_->network.get(); }
+
+Result<int> RegionServer::SpawnInCore(sys::SpawnOptions options) {
+  if (!impl_->core.valid()) return Status::FailedPrecondition("the region has no core namespace (isolation none)");
+  options.netns = &impl_->core;
+  ASSIGN_OR_RETURN(sys::Process p, sys::Process::Spawn(options));
+  int pid = p.pid();
+  impl_->core_processes.push_back(std::move(p));
+  return pid;
+}
+Region* RegionServer::region() const { return impl_->region.get(); }
 
 Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions options) {
   RETURN_IF_ERROR(options.config.Validate());
@@ -110,6 +175,16 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     if (reaped.ok() && (reaped->netns_removed || reaped->cgroups_removed)) {
       spdlog::info("region: removed leftovers of an earlier run: {}", reaped->ToString());
     }
+    // The region core: the store, the Invoke API and iperf3 servers, at
+    // 10.(100+i).255.254 on the far end of each host's uplink.
+    ASSIGN_OR_RETURN(impl->core, sys::NetNamespace::Create("faasnet-" + cfg.name + "-core"));
+    ASSIGN_OR_RETURN(impl->profile, ResolveProfile(cfg, impl->core));
+    RETURN_IF_ERROR(sys::DisableIpv6(impl->core).WithContext("region core"));
+    {
+      ASSIGN_OR_RETURN(auto nl, sys::OpenNetlink(impl->core));
+      RETURN_IF_ERROR(nl->SetUp("lo", true).WithContext("region core"));
+    }
+    for (size_t i = 0; i < cfg.hosts.size(); ++i) impl->core_ips.push_back(CoreIp(i));
   }
   s3::Credentials user;
   {
@@ -144,9 +219,23 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   so.data_dir = options.work_dir + "/store";
   so.listen = {options.s3_listen};
   so.store.fsync = options.store_fsync;
+  if (impl->profile) {
+    // The profile's store side (first-byte latency, per-connection cap, SlowDown).
+    std::string behavior = impl->profile->store.ToBehaviorYaml();
+    if (!behavior.empty()) {
+      auto b = store::BehaviorConfig::FromYaml(behavior, "network profile " + impl->profile->profile.name + " store");
+      if (!b.ok()) return b.status();
+      so.service.behavior = std::move(*b);
+    }
+  }
   s3::CredentialStore store_creds = impl->credentials;
   ASSIGN_OR_RETURN(impl->store, store::StoreServer::Start(so, std::move(store_creds)));
   impl->s3_endpoint = impl->store->endpoint();
+  if (impl->core.valid()) {
+    // The same port on every core address: one socket on 0.0.0.0 in the core.
+    ASSIGN_OR_RETURN(sys::UniqueFd fd, sys::ListenTcp(&impl->core, "0.0.0.0", PortOf(impl->s3_endpoint)));
+    RETURN_IF_ERROR(impl->store->http_server().ListenFd(fd.Release()).status().WithContext("store in the region core"));
+  }
 
   // The Runtime API server: listeners come with hosts and sandboxes, the
   // handler once the region exists (the region needs the hosts, the hosts
@@ -176,12 +265,65 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     ho.vcpus = cfg.hosts[i].vcpus * cfg.cpu.cpu_scale;
     ho.cpu_period_us = cfg.cpu_period_us;
     ho.runtime_api = impl->runtime_registry.get();
-    ho.services = {{impl->store_registry.get(), ro.s3_port}};
+    if (impl->core.valid()) {
+      ho.uplink.core = &impl->core;
+      ho.uplink.core_dev = "up" + cfg.hosts[i].id;
+      ho.uplink.core_cidr = impl->core_ips[i] + "/16";
+    } else {
+      ho.services = {{impl->store_registry.get(), ro.s3_port}};
+    }
     auto host = cfg.isolation == Isolation::kFull ? sandbox::CreateIsolatedHost(ho, impl->cgroups.get())
                                                   : sandbox::CreateLocalHost(ho);
     if (!host.ok()) return host.status();
     hosts.push_back(std::move(*host));
   }
+  if (impl->core.valid()) {
+    // Shapers on the uplinks: uploads leave through up0, downloads through the core's end.
+    std::vector<HostUplink> uplinks;
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      HostUplink u;
+      u.host = cfg.hosts[i].id;
+      const sys::NetNamespace& host_ns = *hosts[i]->netns();
+      ASSIGN_OR_RETURN(u.upload_tc, sys::OpenTrafficControl(host_ns));
+      ASSIGN_OR_RETURN(u.download_tc, sys::OpenTrafficControl(impl->core));
+      u.upload_dev = sandbox::kUplinkHostDev;
+      u.download_dev = "up" + cfg.hosts[i].id;
+      ASSIGN_OR_RETURN(u.upload_nl, sys::OpenNetlink(host_ns));
+      ASSIGN_OR_RETURN(u.download_nl, sys::OpenNetlink(impl->core));
+      uplinks.push_back(std::move(u));
+    }
+    RegionNetwork::Options no;
+    no.profile = *impl->profile;
+    no.telemetry_path = options.work_dir + "/telemetry.jsonl";
+    impl->telemetry_path = no.telemetry_path;
+    auto network = RegionNetwork::Create(std::move(no), std::move(uplinks));
+    if (!network.ok()) {
+      for (auto& h : hosts) (void)h->Destroy();
+      return network.status();
+    }
+    impl->network = std::move(*network);
+    spdlog::info("region: network profile {} (policy {}), {} host uplink(s)", impl->profile->profile.name,
+                 net::PolicyKindName(impl->profile->profile.policy.kind), hosts.size());
+    // iperf3 servers in the core, one per port (one test at a time each).
+    for (uint16_t port : cfg.network.iperf_ports) {
+      sys::SpawnOptions sp;
+      sp.argv = {"iperf3", "-s", "-p", std::to_string(port)};
+      sp.env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
+      sp.netns = &impl->core;
+      sp.stdout_path = options.work_dir + "/iperf3-" + std::to_string(port) + ".log";
+      sp.stderr_path = sp.stdout_path;
+      auto proc = sys::Process::Spawn(sp);
+      if (!proc.ok()) {
+        for (auto& h : hosts) (void)h->Destroy();
+        return proc.status().WithContext("iperf3 server on port " + std::to_string(port) +
+                                         " (install Debian's iperf3: apt-get install iperf3)");
+      }
+      impl->core_processes.push_back(std::move(*proc));
+    }
+  }
+  ro.core_ips = impl->core_ips;
+  ro.iperf_ports = cfg.network.iperf_ports;
+  ro.network = impl->network.get();
   ASSIGN_OR_RETURN(impl->region, Region::Create(ro, std::move(hosts)));
   impl->records_path = impl->region->records_path();
 
@@ -196,6 +338,11 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   impl->invoke_server = std::make_unique<http::Server>(http::ServerOptions{}, impl->invoke_api->AsHandler());
   ASSIGN_OR_RETURN(std::string bound, impl->invoke_server->Listen(options.lambda_listen));
   impl->lambda_endpoint = "http://" + bound;
+  if (impl->core.valid()) {
+    // Functions may call the Lambda API too, at <core ip>:<port>.
+    ASSIGN_OR_RETURN(sys::UniqueFd fd, sys::ListenTcp(&impl->core, "0.0.0.0", PortOf(bound)));
+    RETURN_IF_ERROR(impl->invoke_server->ListenFd(fd.Release()).status().WithContext("Invoke API in the region core"));
+  }
   RETURN_IF_ERROR(impl->invoke_server->Start());
   return std::unique_ptr<RegionServer>(new RegionServer(std::move(impl)));
 }

@@ -3,7 +3,10 @@
 // sandbox a namespace, a veth to the bridge, an address, a default route and
 // a cgroup with its CPU quota, memory limit (no swap) and pids limit.
 // Everything is made through netlink and cgroupfs, never by running `ip`.
+#include <condition_variable>
 #include <csignal>
+#include <deque>
+#include <thread>
 #include <functional>
 #include <mutex>
 
@@ -35,9 +38,15 @@ class IsolatedSandbox final : public Sandbox {
   ~IsolatedSandbox() override { Destroy(); }
 
   void set_spawn_options(sys::SpawnOptions o) { opts_ = std::move(o); }
+  // A child already waiting in this sandbox's cgroup: Start launches it.
+  void set_parked(sys::ParkedChild parked) { parked_ = std::move(parked); }
   Status Start() override {
     if (process_.valid()) return Status::FailedPrecondition("sandbox " + spec_.id + " already started");
-    ASSIGN_OR_RETURN(process_, sys::Process::Spawn(opts_));
+    if (parked_.valid()) {
+      ASSIGN_OR_RETURN(process_, sys::Process::Launch(std::move(parked_), opts_));
+    } else {
+      ASSIGN_OR_RETURN(process_, sys::Process::Spawn(opts_));
+    }
     return Status::Ok();
   }
   const sys::NetNamespace& netns() const { return ns_; }
@@ -46,6 +55,7 @@ class IsolatedSandbox final : public Sandbox {
   const std::string& host_id() const override { return host_id_; }
   const std::string& runtime_key() const override { return ip_; }
   bool keyed_by_remote_ip() const override { return true; }
+  std::string ipv4() const override { return ip_; }
   const std::string& cgroup_path() const override { return cgroup_path_; }
   int pidfd() const override { return process_.pidfd(); }
   pid_t pid() const override { return process_.pid(); }
@@ -80,6 +90,7 @@ class IsolatedSandbox final : public Sandbox {
     Status first;
     if (cgroup_.valid()) (void)cgroup_.KillAll();
     if (process_.valid()) (void)process_.KillAndWait();
+    parked_.Kill();
     if (Status st = cgroup_.Destroy(); !st.ok() && first.ok()) first = st;
     // Deleting the namespace takes the veth with it (cheaper than deleting the veth).
     if (Status st = ns_.Destroy(); !st.ok() && first.ok()) first = st;
@@ -99,6 +110,7 @@ class IsolatedSandbox final : public Sandbox {
   std::string cgroup_path_;
   std::function<void()> release_ip_;
   sys::SpawnOptions opts_;
+  sys::ParkedChild parked_;
   sys::Process process_;
   bool destroyed_ = false;
 };
@@ -112,11 +124,15 @@ class IsolatedHost final : public Host {
 
   Status Init() {
     ASSIGN_OR_RETURN(ns_, sys::NetNamespace::Create("faasnet-" + o_.region + "-" + o_.id));
+    // No IPv6 on the bridge: its multicast and neighbour discovery would be
+    // traffic of no sandbox in the shaper's counters.
+    RETURN_IF_ERROR(sys::DisableIpv6(ns_));
     {
       ASSIGN_OR_RETURN(auto nl, sys::OpenNetlink(ns_));
       RETURN_IF_ERROR(nl->SetUp("lo", true));
       RETURN_IF_ERROR(nl->CreateBridge(kBridge).status());
       RETURN_IF_ERROR(nl->AddAddress(kBridge, gateway_ + "/16"));
+      if (o_.uplink.core) RETURN_IF_ERROR(CreateUplink(*nl));
     }
     cgroup_path_ = "faasnet/" + o_.region + "/" + o_.id;
     ASSIGN_OR_RETURN(cgroup_, sys::Cgroup::Create(*cgroups_, cgroup_path_));
@@ -125,30 +141,42 @@ class IsolatedHost final : public Host {
     // The region's services, reachable at the bridge address.
     RETURN_IF_ERROR(Expose(o_.runtime_api, o_.runtime_api_port));
     for (auto& [registry, port] : o_.services) RETURN_IF_ERROR(Expose(registry, port));
+    if (o_.parked_pool > 0 && cgroups_->version() == sys::CgroupVersion::kV1) {
+      pool_thread_ = std::thread([this] { PoolLoop(); });
+    }
     return Status::Ok();
   }
 
   const std::string& id() const override { return o_.id; }
   const std::string& gateway_ip() const override { return gateway_; }
   const std::string& cgroup_path() const override { return cgroup_path_; }
+  const sys::NetNamespace* netns() const override { return &ns_; }
 
   Result<std::unique_ptr<Sandbox>> CreateSandbox(const SandboxSpec& spec) override {
     ASSIGN_OR_RETURN(int slot, TakeSlot());
     std::string ip = Subnet(o_.index) + std::to_string(slot / 250) + "." + std::to_string(slot % 250 + 2);
-    auto release = [this, slot] { ReleaseSlot(slot); };
+    std::string veth = "v" + spec.id;
+    auto release = [this, slot, veth] { ReleaseSlot(slot, veth); };
     auto ns = sys::NetNamespace::Create("faasnet-" + o_.region + "-" + spec.id);
     if (!ns.ok()) {
       release();
       return ns.status().WithContext("sandbox " + spec.id);
     }
-    std::string veth = "v" + spec.id;
-    auto cg = sys::Cgroup::Create(*cgroups_, cgroup_path_ + "/" + spec.id);
+    sys::ParkedChild parked;
+    // Before eth0 exists, so that it never gets an IPv6 address (see Init).
+    if (Status st = sys::DisableIpv6(*ns); !st.ok()) {
+      (void)ns->Destroy();
+      release();
+      return st.WithContext("sandbox " + spec.id);
+    }
+    auto cg = ClaimCgroup(cgroup_path_ + "/" + spec.id, &parked);
     if (!cg.ok()) {
       (void)ns->Destroy();
       release();
       return cg.status().WithContext("sandbox " + spec.id);
     }
     auto sb = std::make_unique<IsolatedSandbox>(spec, o_.id, &ns_, ip, veth, std::move(*ns), std::move(*cg), release);
+    if (parked.valid()) sb->set_parked(std::move(parked));
     Status st = Wire(spec, ip, veth, *sb);
     if (!st.ok()) return st.WithContext("sandbox " + spec.id);  // sb's destructor undoes it all
     return std::unique_ptr<Sandbox>(std::move(sb));
@@ -157,6 +185,13 @@ class IsolatedHost final : public Host {
   Status Destroy() override {
     if (destroyed_) return Status::Ok();
     destroyed_ = true;
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      pool_stop_ = true;
+    }
+    pool_cv_.notify_all();
+    if (pool_thread_.joinable()) pool_thread_.join();
+    pool_.clear();  // kills the parked children; their groups go with the host's
     for (auto& [registry, addr] : exposed_) registry->Remove(addr);
     exposed_.clear();
     Status a = cgroup_.valid() ? cgroup_.Destroy() : Status::Ok();
@@ -165,6 +200,22 @@ class IsolatedHost final : public Host {
   }
 
  private:
+  // The host's NIC: up0 on the bridge, its peer in the core with an address
+  // on this host's subnet (layer 2: no forwarding or routes needed).
+  Status CreateUplink(sys::NetlinkOps& host_nl) {
+    const UplinkOptions& u = o_.uplink;
+    sys::VethSpec v;
+    v.name = kUplinkHostDev;
+    v.peer_name = u.core_dev;
+    v.peer_netns_fd = u.core->fd();
+    v.master = kBridge;
+    RETURN_IF_ERROR(host_nl.CreateVeth(v).status().WithContext("uplink"));
+    ASSIGN_OR_RETURN(auto core_nl, sys::OpenNetlink(*u.core));
+    RETURN_IF_ERROR(core_nl->AddAddress(u.core_dev, u.core_cidr).WithContext("uplink"));
+    RETURN_IF_ERROR(core_nl->SetUp(u.core_dev, true).WithContext("uplink"));
+    return Status::Ok();
+  }
+
   Status Expose(ListenerRegistry* registry, uint16_t port) {
     if (!registry) return Status::Ok();
     ASSIGN_OR_RETURN(sys::UniqueFd fd, sys::ListenTcp(&ns_, gateway_, port));
@@ -210,22 +261,98 @@ class IsolatedHost final : public Host {
     return Status::Ok();
   }
 
-  Result<int> TakeSlot() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!free_.empty()) {
-      int s = free_.back();
-      free_.pop_back();
-      return s;
+  // The sandbox's cgroup `path`: a parked child's group renamed (the child
+  // goes to *parked), or a new group when the pool is empty or off.
+  Result<sys::Cgroup> ClaimCgroup(const std::string& path, sys::ParkedChild* parked) {
+    std::optional<Parked> p;
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!pool_.empty()) {
+        p = std::move(pool_.front());
+        pool_.pop_front();
+      }
     }
+    pool_cv_.notify_one();  // refill
+    if (p) {
+      Status st = cgroups_->Rename(p->cgroup, path);
+      if (st.ok()) {
+        *parked = std::move(p->child);
+        return sys::Cgroup::Adopt(*cgroups_, path);
+      }
+      spdlog::warn("host {}: parked sandbox pool off: {}", o_.id, st.ToString());
+      p->child.Kill();
+      (void)cgroups_->Destroy(p->cgroup);
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      pool_broken_ = true;
+    }
+    return sys::Cgroup::Create(*cgroups_, path);
+  }
+
+  // Keeps o_.parked_pool children parked, each in a group of its own.
+  void PoolLoop() {
+    std::unique_lock<std::mutex> lock(pool_mu_);
+    while (!pool_stop_) {
+      if (pool_broken_ || pool_.size() >= static_cast<size_t>(o_.parked_pool)) {
+        pool_cv_.wait(lock);
+        continue;
+      }
+      std::string path = cgroup_path_ + "/p" + std::to_string(next_pool_++);
+      lock.unlock();
+      Status st = cgroups_->Create(path);
+      Result<sys::ParkedChild> child = st.ok() ? sys::ParkedChild::Park(cgroups_, path) : Result<sys::ParkedChild>(st);
+      if (!child.ok()) (void)cgroups_->Destroy(path);
+      lock.lock();
+      if (child.ok()) {
+        pool_.push_back(Parked{path, std::move(*child)});
+      } else {
+        spdlog::warn("host {}: parked sandbox pool off: {}", o_.id, child.status().ToString());
+        pool_broken_ = true;
+      }
+    }
+  }
+
+  struct Parked {
+    std::string cgroup;
+    sys::ParkedChild child;
+  };
+
+  // Addresses are reused first in, first out, and only once the old
+  // sandbox's host-side veth is gone: the kernel removes a namespace (and its
+  // veth) asynchronously, and a process may keep it alive, so a slot reused
+  // at once could put two live interfaces on one address.
+  Result<int> TakeSlot() {
+    std::optional<Released> oldest;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!released_.empty()) {
+        oldest = std::move(released_.front());
+        released_.pop_front();
+      }
+    }
+    if (oldest && VethGone(oldest->veth)) return oldest->slot;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (oldest) released_.push_front(std::move(*oldest));  // still in quarantine: keep its turn
     if (next_slot_ >= kMaxSandboxesPerHost) {
-      return Status::ResourceExhausted("host " + o_.id + " has no free sandbox address");
+      return Status::ResourceExhausted("host " + o_.id + " has no free sandbox address (" +
+                                       std::to_string(released_.size()) + " waiting for their old veth to go)");
     }
     return next_slot_++;
   }
-  void ReleaseSlot(int slot) {
+  void ReleaseSlot(int slot, const std::string& veth) {
     std::lock_guard<std::mutex> lock(mu_);
-    free_.push_back(slot);
+    released_.push_back(Released{slot, veth});
   }
+  bool VethGone(const std::string& veth) {
+    auto nl = sys::OpenNetlink(ns_);
+    if (!nl.ok()) return false;
+    auto link = (*nl)->GetLink(veth);
+    return !link.ok() && link.status().code() == Status::Code::kNotFound;
+  }
+
+  struct Released {
+    int slot;
+    std::string veth;  // its old host-side veth: the slot is free once this is gone
+  };
 
   HostOptions o_;
   sys::CgroupManager* cgroups_;
@@ -236,7 +363,14 @@ class IsolatedHost final : public Host {
   std::vector<std::pair<ListenerRegistry*, std::string>> exposed_;
   std::mutex mu_;
   int next_slot_ = 0;
-  std::vector<int> free_;
+  std::deque<Released> released_;  // oldest first
+  std::mutex pool_mu_;  // pool_, pool_stop_, pool_broken_, next_pool_
+  std::condition_variable pool_cv_;
+  std::deque<Parked> pool_;
+  bool pool_stop_ = false;
+  bool pool_broken_ = false;
+  int next_pool_ = 0;
+  std::thread pool_thread_;
   bool destroyed_ = false;
 };
 

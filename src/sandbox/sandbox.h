@@ -33,6 +33,7 @@
 
 namespace faasnet::sys {
 class CgroupManager;
+class NetNamespace;
 }
 
 namespace faasnet::sandbox {
@@ -71,6 +72,9 @@ class Sandbox {
   // (no isolation: they come in on it).
   virtual const std::string& runtime_key() const = 0;
   virtual bool keyed_by_remote_ip() const = 0;
+  // The sandbox's IPv4 address on its host's bridge ("" unisolated): what
+  // the region's shaper classifies its traffic by.
+  virtual std::string ipv4() const { return {}; }
   // The cgroup path the process sits in ("" unisolated): /proc/self/cgroup
   // inside shows it, carrying the host and sandbox ids.
   virtual const std::string& cgroup_path() const = 0;
@@ -101,6 +105,16 @@ class ListenerRegistry {
   virtual void Remove(const std::string& bound_address) = 0;
 };
 
+// Full isolation: a veth from the host's bridge to the region core's
+// namespace, the host's "NIC". The host's end ("up0", a bridge port) carries
+// its uploads out; the core's end carries its downloads out (net/shaper.h).
+struct UplinkOptions {
+  const sys::NetNamespace* core = nullptr;  // the core's namespace (outlives the host); nullptr = no uplink
+  std::string core_dev;                     // the core's end, e.g. "uph0" (<= 15 characters)
+  std::string core_cidr;                    // its address on the host's subnet, e.g. "10.100.255.254/16"
+};
+inline constexpr char kUplinkHostDev[] = "up0";
+
 struct HostOptions {
   std::string region = "local";  // part of every kernel object's name
   std::string id = "h0";
@@ -111,6 +125,12 @@ struct HostOptions {
   uint16_t runtime_api_port = 9001;
   // Further services reachable from sandboxes at <gateway>:<port> (e.g. the store on 9000).
   std::vector<std::pair<ListenerRegistry*, uint16_t>> services;
+  UplinkOptions uplink;  // full isolation only
+  // Full isolation, cgroup v1: this many children wait parked in cgroups of
+  // their own (sys::ParkedChild), refilled in the background, so that a cold
+  // start renames a group and launches its child instead of paying the
+  // cgroup attach (an RCU grace period, ~12-18 ms) on its path. 0 = off.
+  int parked_pool = 2;
 };
 
 class Host {
@@ -120,6 +140,9 @@ class Host {
   // The address sandboxes reach the region's services at ("127.0.0.1" unisolated).
   virtual const std::string& gateway_ip() const = 0;
   virtual const std::string& cgroup_path() const = 0;
+  // The host's network namespace (nullptr unisolated): where its bridge and
+  // the host end of its uplink (kUplinkHostDev) live.
+  virtual const sys::NetNamespace* netns() const { return nullptr; }
   // Creates the sandbox, ready to Start() its runtime. On failure nothing is
   // left behind and the Status names the failing step.
   virtual Result<std::unique_ptr<Sandbox>> CreateSandbox(const SandboxSpec& spec) = 0;

@@ -34,6 +34,21 @@ LocalPlatform::~LocalPlatform() { (void)Close(); }
 
 Result<region::RegionConfig> LocalPlatform::ConfigFor(const Cell& cell) const {
   region::RegionConfig cfg = o_.base;
+  // The network profile (profiles/*.yaml); its CPU policy too, unless the cell names one.
+  cfg.network.profile_ref = cell.profile.empty() ? o_.default_profile : cell.profile;
+  auto profile = cfg.network.Load();
+  if (!profile.ok()) return profile.status().WithContext("cell " + cell.id);
+  cfg.network.profile = *profile;
+  if (cell.cpu_policy.empty() && !profile->cpu_policy.empty()) {
+    auto k = CpuKind(profile->cpu_policy);
+    if (!k.ok()) return k.status();
+    cfg.cpu.kind = *k;
+  }
+  // One iperf3 server per worker that may run at once (at least the paper's 26 co-located functions,
+  // so that cells of one scenario share a region).
+  cfg.network.iperf_ports.clear();
+  for (int i = 0; i < std::max(cell.concurrency, 26); ++i)
+    cfg.network.iperf_ports.push_back(static_cast<uint16_t>(o_.iperf_base_port + i));
   if (!cell.cpu_policy.empty()) {
     auto k = CpuKind(cell.cpu_policy);
     if (!k.ok()) return k.status();
@@ -85,7 +100,7 @@ nlohmann::json LocalPlatform::Describe() const {
           {"cpu_policy", region::CpuPolicy::KindName(config_.cpu.kind)},
           {"cpu_scale", config_.cpu.cpu_scale},
           {"placement", region::PlacementName(config_.placement)},
-          {"network_profile", nullptr}};
+          {"network_profile", network_}};
 }
 
 Status LocalPlatform::StopRegion() {
@@ -101,8 +116,12 @@ Status LocalPlatform::StopRegion() {
 Status LocalPlatform::PrepareRegion(const Cell& cell) {
   auto cfg = ConfigFor(cell);
   if (!cfg.ok()) return cfg.status();
-  std::string key = cell.region_key() + "|" + std::to_string(cfg->hosts.size());
-  if (server_ && key == key_) return Status::Ok();
+  std::string key = cfg->network.profile.name + "|" + region::CpuPolicy::KindName(cfg->cpu.kind) + "|" +
+                    region::PlacementName(cfg->placement) + "|" + std::to_string(cfg->hosts.size()) + "|" +
+                    std::to_string(cfg->hosts.front().vcpus) + "|" + std::to_string(cfg->hosts.front().memory_mb);
+  // iperf3 servers: enough for this cell's workers (a restart when more are needed).
+  bool enough_ports = server_ && server_->iperf_ports().size() >= cfg->network.iperf_ports.size();
+  if (server_ && key == key_ && enough_ports) return Status::Ok();
   (void)StopRegion();
   region::RegionServerOptions so;
   so.config = *cfg;
@@ -114,13 +133,15 @@ Status LocalPlatform::PrepareRegion(const Cell& cell) {
   so.credentials_file = o_.work_dir + "/credentials";
   if (!std::filesystem::exists(so.credentials_file)) so.credentials_file.clear();
   if (o_.log)
-    o_.log("  region: " + std::to_string(cfg->hosts.size()) + " host(s), cpu " +
+    o_.log("  region: network " + cfg->network.profile.name + ", " + std::to_string(cfg->hosts.size()) + " host(s), cpu " +
            region::CpuPolicy::KindName(cfg->cpu.kind) + ", placement " + region::PlacementName(cfg->placement) +
            ", isolation " + region::IsolationName(cfg->isolation));
   auto server = region::RegionServer::Start(so);
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   config_ = *cfg;
+  network_ = cfg->network.profile.ToJson();
+  telemetry_offset_ = 0;
   key_ = key;
   // Keep the generated credentials for the next start, so the store's data stays readable.
   std::error_code ec;
@@ -233,7 +254,12 @@ Status LocalPlatform::CellDone() {
   return Status::Ok();
 }
 
-nlohmann::json LocalPlatform::EventExtras(const Cell&, int) { return nlohmann::json::object(); }
+nlohmann::json LocalPlatform::EventExtras(const Cell& cell, int worker) {
+  if (cell.action != "iperf" || !server_ || server_->iperf_ports().empty()) return nlohmann::json::object();
+  // Each concurrent worker has an iperf3 server of its own (a server runs one test at a time).
+  const auto& ports = server_->iperf_ports();
+  return {{"port", ports[static_cast<size_t>(worker) % ports.size()]}};
+}
 
 InvocationFacts LocalPlatform::RecordFor(const std::string& request_id) {
   if (!server_) return {};
@@ -264,7 +290,22 @@ InvocationFacts LocalPlatform::RecordFor(const std::string& request_id) {
   return {};
 }
 
-std::vector<nlohmann::json> LocalPlatform::TelemetryBetween(int64_t, int64_t) { return {}; }
+std::vector<nlohmann::json> LocalPlatform::TelemetryBetween(int64_t from_unix_ms, int64_t to_unix_ms) {
+  std::vector<nlohmann::json> out;
+  if (!server_ || server_->telemetry_path().empty()) return out;
+  std::ifstream in(server_->telemetry_path());
+  in.seekg(static_cast<std::streamoff>(telemetry_offset_));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (in.eof()) break;  // partial line
+    telemetry_offset_ += line.size() + 1;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    int64_t t = j.value("t_unix_ms", int64_t{0});
+    if (t >= from_unix_ms && t <= to_unix_ms) out.push_back(std::move(j));
+  }
+  return out;
+}
 
 Status LocalPlatform::Close() { return StopRegion(); }
 

@@ -30,6 +30,7 @@ struct LocalOptions {
   std::string python_bootstrap;                 // runtime/python/bootstrap.py
   std::string probe_dir;                        // build/functions/probe (holds `bootstrap`)
   std::string boto3_dir;                        // runtime/functions/boto3 (holds app.py)
+  int iperf_base_port = 25201;                  // the region core's iperf3 servers: base, base+1, ...
   std::function<void(const std::string&)> log;
 };
 
@@ -64,6 +65,8 @@ class LocalPlatform : public Platform {
   std::string key_;
   region::RegionConfig config_;
   s3::Credentials creds_;
+  nlohmann::json network_;  // the running region's profile
+  size_t telemetry_offset_ = 0;
   std::map<std::string, std::pair<int, int>> functions_;  // name -> memory, timeout
   std::map<uint64_t, std::vector<std::string>> data_;     // chunk bytes -> keys
   std::mutex rec_mu_;

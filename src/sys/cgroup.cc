@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <charconv>
 #include <thread>
 
@@ -589,6 +590,30 @@ Status CgroupFs::Destroy(std::string_view path, std::chrono::milliseconds timeou
 }
 
 // ---------------------------------------------------------------- Cgroup
+
+Status CgroupFs::Rename(std::string_view from, std::string_view to) {
+  RETURN_IF_ERROR(CheckPath(from));
+  RETURN_IF_ERROR(CheckPath(to));
+  if (layout_.version != CgroupVersion::kV1) {
+    return Status::Unimplemented("rename cgroup " + std::string(from) + ": cgroup v2 cannot rename groups");
+  }
+  auto parent = [](std::string_view p) { return p.substr(0, p.rfind('/')); };
+  if (parent(from) != parent(to)) {
+    return Status::InvalidArgument("rename cgroup " + std::string(from) + " to " + std::string(to) +
+                                   ": only within the same parent");
+  }
+  std::vector<std::pair<std::string, std::string>> done;
+  for (const auto& root : roots_) {
+    std::string a = root.dir + "/" + std::string(from), b = root.dir + "/" + std::string(to);
+    if (::rename(a.c_str(), b.c_str()) != 0) {
+      Status st = Status::FromErrno(errno, "rename cgroup", a + " to " + b);
+      for (auto it = done.rbegin(); it != done.rend(); ++it) (void)::rename(it->second.c_str(), it->first.c_str());
+      return st;
+    }
+    done.emplace_back(a, b);
+  }
+  return Status::Ok();
+}
 
 Result<Cgroup> Cgroup::Create(CgroupManager& manager, std::string path) {
   RETURN_IF_ERROR(manager.Create(path));

@@ -147,6 +147,12 @@ class CgroupManager {
   // open file description: Unimplemented there.
   virtual Status ResetMemoryPeak(std::string_view path) = 0;
 
+  // Renames group `from` to `to` (same parent) in every hierarchy, processes
+  // and limits included; /proc/<pid>/cgroup shows the new name. cgroup v1
+  // only: v2 has no rename (Unimplemented). On a failure after the first
+  // hierarchy the ones renamed are renamed back.
+  virtual Status Rename(std::string_view from, std::string_view to) = 0;
+
   // SIGKILLs every process in the group and its descendants (v2: cgroup.kill
   // when the kernel has it). Does not wait.
   virtual Status KillAll(std::string_view path) = 0;
@@ -188,6 +194,7 @@ class CgroupFs final : public CgroupManager {
   Result<std::vector<std::string>> Children(std::string_view path) const override;
   Result<CgroupStats> ReadStats(std::string_view path) const override;
   Status ResetMemoryPeak(std::string_view path) override;
+  Status Rename(std::string_view from, std::string_view to) override;
   Status KillAll(std::string_view path) override;
   Status Destroy(std::string_view path, std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) override;
 
@@ -213,6 +220,8 @@ class Cgroup {
   Cgroup() = default;
   // manager.Create(path) and returns the owner; the error of Create otherwise.
   static Result<Cgroup> Create(CgroupManager& manager, std::string path);
+  // Takes ownership of an existing group (e.g. one renamed for a sandbox).
+  static Cgroup Adopt(CgroupManager& manager, std::string path) { return Cgroup(&manager, std::move(path)); }
   Cgroup(Cgroup&& other) noexcept;
   Cgroup& operator=(Cgroup&& other) noexcept;
   Cgroup(const Cgroup&) = delete;

@@ -32,6 +32,28 @@ bool IsFaasnetNetnsName(std::string_view name) {
   return true;
 }
 
+Status DisableIpv6(const NetNamespace& ns) {
+  ASSIGN_OR_RETURN(NetnsGuard guard, NetnsGuard::Enter(ns));
+  for (const char* path :
+       {"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
+    int fd = ::open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return Status::Ok();  // no IPv6 in this kernel
+      return Status::FromErrno(errno, "open", std::string(path) + " in " + ns.name());
+    }
+    char back[4] = {};
+    ssize_t n = ::write(fd, "1", 1);
+    int err = errno;
+    if (n == 1 && ::lseek(fd, 0, SEEK_SET) == 0) n = ::read(fd, back, sizeof back - 1);
+    ::close(fd);
+    if (n < 0) return Status::FromErrno(err, "write 1 to", std::string(path) + " in " + ns.name());
+    if (back[0] != '1') {
+      return Status::Internal(std::string(path) + " in " + ns.name() + " reads '" + back + "' after writing 1");
+    }
+  }
+  return Status::Ok();
+}
+
 Status EnsureNetnsRunDir() {
   if (run_dir_ready.load(std::memory_order_acquire)) return Status::Ok();
   RETURN_IF_ERROR(MakeDirs(kNetnsRunDir, 0755));

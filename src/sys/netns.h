@@ -101,6 +101,14 @@ Status EnsureNetnsRunDir();
 // when it does not exist.
 Status RemoveNetnsPin(std::string_view name);
 
+// Turns IPv6 off inside `ns`: writes 1 to
+// /proc/sys/net/ipv6/conf/{all,default}/disable_ipv6 while the calling thread
+// is in the namespace (net sysctls act on the opener's namespace) and reads
+// it back. Call it before links are created or come up, so that none gets a
+// link-local address or sends neighbour discovery and multicast reports. OK
+// when the kernel has no IPv6 at all.
+Status DisableIpv6(const NetNamespace& ns);
+
 // Moves the calling thread into a namespace for the guard's lifetime.
 class NetnsGuard {
  public:

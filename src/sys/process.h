@@ -102,12 +102,50 @@ struct ExitStatus {
   std::string ToString() const;
 };
 
+// A child forked ahead of time that has already joined its cgroup (on
+// cgroup v1 the slow step, see the cost note above) and waits, closing every
+// descriptor it inherited, until Process::Launch hands it the rest of a
+// SpawnOptions. A pool of them takes the cgroup attach off a cold start's
+// path. The child dies with the thread that parked it (PR_SET_PDEATHSIG)
+// until it is launched.
+// Ownership: move-only owner of the waiting child; the destructor SIGKILLs
+// and reaps a child never launched. Thread-safety: one thread at a time.
+class ParkedChild {
+ public:
+  ParkedChild() = default;
+  // Forks a child into `cgroup` (which must exist) of `cgroups`. Fails with
+  // the step that failed; nothing is left running then.
+  static Result<ParkedChild> Park(CgroupManager* cgroups, const std::string& cgroup);
+  ParkedChild(ParkedChild&& other) noexcept;
+  ParkedChild& operator=(ParkedChild&& other) noexcept;
+  ParkedChild(const ParkedChild&) = delete;
+  ParkedChild& operator=(const ParkedChild&) = delete;
+  ~ParkedChild();
+
+  bool valid() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // SIGKILL and reap. Idempotent.
+  void Kill();
+
+ private:
+  friend class Process;
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  UniqueFd control_;  // the launch message and the fds go through it
+  UniqueFd report_;   // the child's step report (EOF once it exec'd)
+};
+
 class Process {
  public:
   Process() = default;
   // Starts the child (see the header comment for the order of steps). On
   // failure nothing is left running and the Status names the failing step.
   static Result<Process> Spawn(const SpawnOptions& options);
+  // Starts a parked child as Spawn would, minus joining the cgroup: it is in
+  // its cgroup already, which `options.cgroups`/`options.cgroup` must name
+  // (its path now, if the group was renamed since). On failure the child is
+  // reaped and the Status names the failing step.
+  static Result<Process> Launch(ParkedChild parked, const SpawnOptions& options);
 
   Process(Process&& other) noexcept;
   Process& operator=(Process&& other) noexcept;

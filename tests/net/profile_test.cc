@@ -107,6 +107,49 @@ TEST(ProfileTest, ProportionalDiffersFromLambda2019OnlyInThePolicy) {
   EXPECT_EQ(u->store.ToBehaviorYaml(), "");
 }
 
+TEST(ProfileTest, ShippedProfilesAreCompiledInAndMatchTheirFiles) {
+  std::vector<std::string> names = BuiltinProfileNames();
+  EXPECT_EQ(names, (std::vector<std::string>{"lambda-2019", "lambda-today", "proportional", "unlimited"}));
+  for (const auto& name : names) {
+    auto builtin = LoadProfile(name);
+    auto file = NetworkProfile::FromFile(Profile(name));
+    ASSERT_TRUE(builtin.ok() && file.ok()) << name;
+    EXPECT_EQ(builtin->file, "builtin:" + name);
+    nlohmann::json a = builtin->ToJson(), b = file->ToJson();
+    a.erase("file");
+    b.erase("file");
+    EXPECT_EQ(a, b) << name;
+  }
+  auto by_path = LoadProfile(Profile("proportional"));  // not a shipped name: a path
+  ASSERT_TRUE(by_path.ok());
+  EXPECT_EQ(by_path->file, Profile("proportional"));
+  auto missing = LoadProfile("lambda-2031");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(missing.status().message().find("unlimited"), std::string::npos);
+}
+
+TEST(ProfileTest, OverridesApplyOnTopAndAreValidated) {
+  auto base = LoadProfile("lambda-2019");
+  ASSERT_TRUE(base.ok());
+  auto o = base->WithOverrides("policy: fair\nnic.download: 100Mbit\n");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->policy.kind, PolicyKind::kFair);
+  EXPECT_EQ(o->nic.download_bps, 100 * kMbit);
+  EXPECT_EQ(o->nic.upload_bps, base->nic.upload_bps);       // kept
+  EXPECT_EQ(o->store.request_rate_per_s, base->store.request_rate_per_s);
+  EXPECT_EQ(o->name, "lambda-2019");
+  auto empty = base->WithOverrides("");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->ToJson(), base->ToJson());
+  auto bad = base->WithOverrides("\n\nnic: 5Gbt\n", "region.yaml network");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("region.yaml network: line 3: nic"), std::string::npos)
+      << bad.status().message();
+  // The result is validated: token-bucket without a sustained rate is refused.
+  EXPECT_FALSE(base->WithOverrides("policy: token-bucket").ok());
+}
+
 TEST(ProfileTest, ErrorsNameTheFileTheLineAndTheField) {
   auto check = [](const std::string& text, const std::string& needle) {
     auto p = NetworkProfile::FromYaml(text, "profiles/x.yaml");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "region/placement.h"
 #include "region/records.h"
 
@@ -150,6 +152,98 @@ TEST(RecordsTest, BillingRulesAndReportLine) {
             "REPORT RequestId: abc\tDuration: 12.35 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\t"
             "Max Memory Used: 21 MB\tInit Duration: 4.50 ms");
   EXPECT_NE(r.ToJson().find("\"billed_duration_ms_100ms\""), std::string::npos);
+}
+
+TEST(RegionNetworkConfigTest, DefaultIsTheUnlimitedProfile) {
+  auto c = RegionConfig::FromYaml("name: a\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->network.profile.name, "unlimited");
+  EXPECT_EQ(c->network.profile.policy.kind, net::PolicyKind::kNone);
+  EXPECT_EQ(c->network.profile.file, "builtin:unlimited");
+  EXPECT_TRUE(c->network.iperf_ports.empty());
+  auto empty = RegionConfig::FromYaml("");  // no settings at all: Load() gives the default
+  ASSERT_TRUE(empty.ok());
+  auto loaded = empty->network.Load();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->name, "unlimited");
+}
+
+TEST(RegionNetworkConfigTest, ProfileWithOverridesAndIperfPorts) {
+  auto c = RegionConfig::FromYaml(R"(
+network:
+  profile: lambda-2019
+  nic: 80Mbit
+  store: {request_rate: 100/s}
+  iperf_ports: 5201-5203
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const net::NetworkProfile& p = c->network.profile;
+  EXPECT_EQ(p.name, "lambda-2019");
+  EXPECT_EQ(p.policy.kind, net::PolicyKind::kShared);
+  EXPECT_EQ(p.nic.upload_bps, 80'000'000u);
+  EXPECT_EQ(p.nic.download_bps, 80'000'000u);
+  EXPECT_EQ(p.store.request_rate_per_s, 100);
+  EXPECT_EQ(p.store.connection_rate_bytes_per_s, 90'000'000u);  // kept from the profile
+  EXPECT_EQ(c->network.iperf_ports, (std::vector<uint16_t>{5201, 5202, 5203}));
+
+  auto list = RegionConfig::FromYaml("network: {profile: proportional, iperf_ports: [7000, 7002]}");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_EQ(list->network.iperf_ports, (std::vector<uint16_t>{7000, 7002}));
+  EXPECT_EQ(list->network.profile.policy.kind, net::PolicyKind::kProportional);
+}
+
+TEST(RegionNetworkConfigTest, TheProfilesCpuPolicyUnlessTheFileSetsOne) {
+  auto from_profile = RegionConfig::FromYaml("network: {profile: lambda-today}");
+  ASSERT_TRUE(from_profile.ok()) << from_profile.status().ToString();
+  EXPECT_EQ(from_profile->cpu.kind, CpuPolicy::Kind::kLambda);
+  auto from_file = RegionConfig::FromYaml("cpu_policy: fixed\nnetwork: {profile: lambda-today}");
+  ASSERT_TRUE(from_file.ok());
+  EXPECT_EQ(from_file->cpu.kind, CpuPolicy::Kind::kFixed);
+}
+
+TEST(RegionNetworkConfigTest, ErrorsNameTheProblem) {
+  auto unknown = RegionConfig::FromYaml("network: {profile: lambda-2042}");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("lambda-2042"), std::string::npos);
+  EXPECT_NE(unknown.status().message().find("lambda-2019"), std::string::npos);  // lists the shipped ones
+  auto bad_override = RegionConfig::FromYaml("network: {profile: lambda-2019, nic: 10Gbt}");
+  ASSERT_FALSE(bad_override.ok());
+  EXPECT_NE(bad_override.status().message().find("nic"), std::string::npos);
+  auto bad_setting = RegionConfig::FromYaml("network: {profile: unlimited, nix: 1}");
+  ASSERT_FALSE(bad_setting.ok());
+  EXPECT_NE(bad_setting.status().message().find("nix"), std::string::npos);
+  EXPECT_FALSE(RegionConfig::FromYaml("network: {iperf_ports: 5300-5200}").ok());
+  EXPECT_FALSE(RegionConfig::FromYaml("network: {iperf_ports: [70000]}").ok());
+  EXPECT_FALSE(RegionConfig::FromYaml("network: {iperf_ports: abc}").ok());
+  EXPECT_FALSE(RegionConfig::FromYaml("hosts: [{id: core}]").ok());
+}
+
+TEST(RegionNetworkConfigTest, TheExampleFileParses) {
+  auto c = RegionConfig::FromFile(FAASNET_SOURCE_DIR "/examples/region-paper.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->network.profile.name, "lambda-2019");
+  EXPECT_EQ(c->network.iperf_ports.size(), 4u);
+}
+
+TEST(RecordsTest, NetworkFieldsWhenTheRegionHasANetwork) {
+  InvocationRecord r;
+  r.request_id = "abc";
+  auto plain = nlohmann::json::parse(r.ToJson());
+  EXPECT_FALSE(plain.contains("net"));
+  EXPECT_FALSE(plain.contains("network_profile"));
+  r.network_policy = "fair";
+  net::SandboxNetUsage u;
+  u.per_sandbox = true;
+  u.download_bytes = 1234;
+  u.upload_drops = 2;
+  r.net_usage = u;
+  r.network_profile_json = R"({"name":"lambda-2019","notes":[]})";
+  auto j = nlohmann::json::parse(r.ToJson());
+  EXPECT_EQ(j.at("network_policy"), "fair");
+  EXPECT_EQ(j.at("network_profile").at("name"), "lambda-2019");
+  EXPECT_EQ(j.at("net").at("download_bytes"), 1234);
+  EXPECT_EQ(j.at("net").at("upload_shaper_drops"), 2);
+  EXPECT_EQ(j.at("request_id"), "abc");
 }
 
 }  // namespace
