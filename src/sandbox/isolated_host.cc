@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "sandbox/common.h"
 #include "sandbox/sandbox.h"
 #include "sys/cgroup.h"
@@ -225,6 +226,13 @@ class IsolatedHost final : public Host {
   }
 
   // veth to the bridge, address and route inside, cgroup limits, and how to start the process.
+  static std::vector<uint8_t> MacFor(const std::string& ip) {
+    std::vector<uint8_t> mac = {0x02, 0xfa, 0, 0, 0, 0};
+    auto parts = Split(ip, '.');
+    for (size_t i = 0; i < 4 && i < parts.size(); ++i) mac[2 + i] = static_cast<uint8_t>(std::atoi(std::string(parts[i]).c_str()));
+    return mac;
+  }
+
   Status Wire(const SandboxSpec& spec, const std::string& ip, const std::string& veth, IsolatedSandbox& sb) {
     {
       ASSIGN_OR_RETURN(auto host_nl, sys::OpenNetlink(ns_));
@@ -233,6 +241,10 @@ class IsolatedHost final : public Host {
       v.peer_name = "eth0";
       v.peer_netns_fd = sb.netns().fd();
       v.master = kBridge;
+      // One MAC per address (locally administered, from the IP): a reused
+      // address keeps its MAC, so the host's neighbour cache (the Runtime API's
+      // and the uplink's replies) never points at a dead sandbox's interface.
+      v.peer_mac = MacFor(ip);
       RETURN_IF_ERROR(host_nl->CreateVeth(v).status());
     }
     {

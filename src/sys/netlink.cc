@@ -80,6 +80,13 @@ class LibnlOps final : public NetlinkOps {
       rtnl_link_set_name(peer.get(), spec.peer_name.c_str());
       if (spec.peer_netns_fd >= 0) rtnl_link_set_ns_fd(peer.get(), spec.peer_netns_fd);
       if (spec.mtu) rtnl_link_set_mtu(peer.get(), spec.mtu);
+      if (!spec.peer_mac.empty()) {
+        if (spec.peer_mac.size() != 6) return Status::InvalidArgument(what + ": a MAC address has 6 bytes");
+        nl_addr* mac = nl_addr_build(AF_LLC, spec.peer_mac.data(), spec.peer_mac.size());
+        if (!mac) return Status::Internal(what + ": nl_addr_build");
+        rtnl_link_set_addr(peer.get(), mac);
+        nl_addr_put(mac);
+      }
     }
     int err = rtnl_link_add(sock_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
     if (err < 0) return nl::Error(err, what);

@@ -67,6 +67,9 @@ struct VethSpec {
   // short-lived socket in the peer's namespace (~30 us). Leave it false when
   // the caller configures the peer through a NetlinkOps there anyway.
   bool peer_up = false;
+  // The peer's MAC address; empty: random (the kernel's). A fixed MAC per IP
+  // address keeps neighbour caches right when an address is reused.
+  std::vector<uint8_t> peer_mac;
 };
 
 struct RouteSpec {

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/strings.h"
 #include "sandbox/sandbox.h"
 #include "sys/cgroup.h"
 #include "sys/listen.h"
@@ -42,6 +43,19 @@ std::string SysctlIn(const sys::NetNamespace& ns, const std::string& path) {
   auto guard = sys::NetnsGuard::Enter(ns);
   EXPECT_TRUE(guard.ok());
   return ReadFile(path);
+}
+
+// eth0's MAC inside a pinned namespace (iproute2 as an independent check).
+std::string MacIn(const std::string& netns) {
+  std::string cmd = "ip -n " + netns + " -o link show eth0 2>/dev/null";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return "";
+  char buf[512] = {};
+  size_t n = std::fread(buf, 1, sizeof buf - 1, p);
+  ::pclose(p);
+  std::string out(buf, n);
+  auto at = out.find("link/ether ");
+  return at == std::string::npos ? "" : out.substr(at + 11, 17);
 }
 
 class IsolatedHostTest : public ::testing::Test {
@@ -143,6 +157,14 @@ TEST_F(IsolatedHostTest, AddressesAreReusedFifoOnlyOnceTheOldVethIsGone) {
   ASSERT_TRUE(d && e);
   EXPECT_EQ(d->ipv4(), ip_a);  // first released, first reused
   EXPECT_EQ(e->ipv4(), ip_b);
+  // A reused address keeps its MAC (02:fa + the IPv4 bytes): neighbour caches
+  // in the host namespace that still hold s1's entry stay right for s4.
+  std::string mac = MacIn("faasnet-" + region_ + "-s4");
+  auto octets = Split(ip_a, '.');
+  char want[32];
+  std::snprintf(want, sizeof want, "02:fa:%02x:%02x:%02x:%02x", std::stoi(std::string(octets[0])),
+                std::stoi(std::string(octets[1])), std::stoi(std::string(octets[2])), std::stoi(std::string(octets[3])));
+  EXPECT_EQ(mac, want);
 }
 
 TEST_F(IsolatedHostTest, ParkedPoolSandboxSitsInItsOwnNamedCgroupWithItsLimits) {
