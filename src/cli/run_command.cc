@@ -231,7 +231,7 @@ int Run(const RunFlags& f) {
     return Fail(sum.status());
   }
   std::cout << "faasnet run: " << sum->status << " in " << static_cast<int>(secs) << " s: " << sum->cells_run
-            << " cell(s) run, " << sum->cells_skipped << " skipped (resumed), " << sum->invocations
+            << " cell(s) run, " << sum->cells_failed << " failed, " << sum->cells_skipped << " skipped (resumed), " << sum->invocations
             << " invocation(s), " << sum->errors << " failed\n"
             << "  results: " << out << "  (run.json, invocations.jsonl, cells.jsonl, telemetry.jsonl)\n";
   if (!f.no_report && sum->cells_run + sum->cells_skipped > 0) {
@@ -255,7 +255,7 @@ int Run(const RunFlags& f) {
     std::cout << "  report:  " << r->index_html << "  (" << r->figures.size() << " figures; findings reproduced "
               << reproduced << " of " << total << ")\n";
   }
-  return sum->status == "complete" ? kExitOk : kExitFailure;
+  return sum->status == "complete" && sum->cells_failed == 0 ? kExitOk : kExitFailure;
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "dataset/make.h"
+#include "region/network.h"
 #include "region/region_server.h"
+#include "sys/cgroup.h"
 #include "s3/credentials.h"
 #include "s3client/client.h"
 
@@ -100,7 +102,11 @@ nlohmann::json LocalPlatform::Describe() const {
           {"cpu_policy", region::CpuPolicy::KindName(config_.cpu.kind)},
           {"cpu_scale", config_.cpu.cpu_scale},
           {"placement", region::PlacementName(config_.placement)},
-          {"network_profile", network_}};
+          {"network_profile", network_},
+          {"tc", tc_},
+          {"placement_seed", config_.placement_seed},
+          {"cgroup_version", cgroup_version_},
+          {"cpu_period_us", config_.cpu_period_us}};
 }
 
 Status LocalPlatform::StopRegion() {
@@ -141,6 +147,10 @@ Status LocalPlatform::PrepareRegion(const Cell& cell) {
   server_ = std::move(*server);
   config_ = *cfg;
   network_ = cfg->network.profile.ToJson();
+  // What the kernel was actually told (the resolved profile: effective rates, notes), null unisolated.
+  tc_ = server_->network() ? nlohmann::json::parse(server_->network()->profile_json(), nullptr, false) : nlohmann::json();
+  if (auto cg = sys::CgroupFs::OpenSystem(); cg.ok())
+    cgroup_version_ = (*cg)->version() == sys::CgroupVersion::kV1 ? "v1" : "v2";
   telemetry_offset_ = 0;
   key_ = key;
   // Keep the generated credentials for the next start, so the store's data stays readable.

@@ -66,6 +66,8 @@ class LocalPlatform : public Platform {
   region::RegionConfig config_;
   s3::Credentials creds_;
   nlohmann::json network_;  // the running region's profile
+  nlohmann::json tc_;       // and what it resolved to on this kernel
+  std::string cgroup_version_;
   size_t telemetry_offset_ = 0;
   std::map<std::string, std::pair<int, int>> functions_;  // name -> memory, timeout
   std::map<uint64_t, std::vector<std::string>> data_;     // chunk bytes -> keys

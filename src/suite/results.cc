@@ -18,10 +18,13 @@ double Percentile(std::vector<double> v, double q) {
 }
 
 nlohmann::json Summarize(std::vector<double> values) {
-  if (values.empty()) return {{"median", nullptr}, {"p25", nullptr}, {"p75", nullptr}, {"mean", nullptr}, {"n", 0}};
+  if (values.empty())
+    return {{"median", nullptr}, {"p5", nullptr}, {"p25", nullptr}, {"p75", nullptr}, {"p95", nullptr},
+            {"p99", nullptr},    {"mean", nullptr}, {"n", 0}};
   double mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-  return {{"median", Percentile(values, 0.5)}, {"p25", Percentile(values, 0.25)}, {"p75", Percentile(values, 0.75)},
-          {"mean", mean}, {"n", values.size()}};
+  return {{"median", Percentile(values, 0.5)}, {"p5", Percentile(values, 0.05)}, {"p25", Percentile(values, 0.25)},
+          {"p75", Percentile(values, 0.75)},    {"p95", Percentile(values, 0.95)}, {"p99", Percentile(values, 0.99)},
+          {"mean", mean},                       {"n", values.size()}};
 }
 
 Result<std::unique_ptr<ResultsWriter>> ResultsWriter::Open(const std::string& dir, bool resume) {
@@ -42,6 +45,27 @@ Result<std::unique_ptr<ResultsWriter>> ResultsWriter::Open(const std::string& di
       if (j.is_discarded() || !j.contains("cell_id"))
         return Status::InvalidArgument(dir + "/cells.jsonl: line " + std::to_string(n) + ": not a cell row");
       w->done_.insert(j["cell_id"].get<std::string>());
+    }
+    // Rows of a cell that did not finish (killed mid-cell) go: the cell runs again whole.
+    for (const char* name : {"invocations.jsonl", "telemetry.jsonl"}) {
+      std::string path = dir + "/" + name;
+      std::ifstream rows(path);
+      if (!rows) continue;
+      std::string kept, row;
+      size_t dropped = 0;
+      while (std::getline(rows, row)) {
+        auto j = nlohmann::json::parse(row, nullptr, false);
+        if (j.is_object() && w->done_.count(j.value("cell_id", ""))) kept += row + "\n";
+        else ++dropped;
+      }
+      rows.close();
+      if (dropped == 0) continue;
+      std::ofstream tmp(path + ".tmp", std::ios::trunc);
+      tmp << kept;
+      tmp.close();
+      if (!tmp) return Status::IoError("rewrite " + path);
+      fs::rename(path + ".tmp", path, ec);
+      if (ec) return Status::IoError("rename " + path + ".tmp: " + ec.message());
     }
   } else if (fs::exists(dir + "/cells.jsonl")) {
     return Status::AlreadyExists("results directory " + dir +

@@ -1,5 +1,7 @@
 #include "suite/runner.h"
 
+#include <time.h>
+
 #include <barrier>
 #include <chrono>
 #include <cmath>
@@ -118,7 +120,8 @@ nlohmann::json BuildInvocationRow(const Cell& cell, int rep, int worker, int seq
 nlohmann::json BuildCellRow(const Cell& cell, const std::vector<nlohmann::json>& rows, int64_t started, int64_t finished,
                             const std::vector<double>& job_wall_ms, bool timed_out) {
   std::vector<double> mbps, dur, client;
-  double billed1 = 0, billed100 = 0, gbs1 = 0, gbs100 = 0;
+  double billed1 = 0, billed100 = 0, gbs1 = 0, gbs100 = 0, bytes = 0, aggregated_ms = 0;
+  int64_t first_start = INT64_MAX, last_end = 0;
   int errors = 0;
   for (const auto& r : rows) {
     if (!r.value("error_type", "").empty()) {
@@ -128,8 +131,15 @@ nlohmann::json BuildCellRow(const Cell& cell, const std::vector<nlohmann::json>&
     const auto& res = r["result"];
     if (res.is_object() && res.contains("mb_per_s") && res["mb_per_s"].is_number() && res.value("bytes", 0.0) > 0)
       mbps.push_back(res["mb_per_s"].get<double>());
-    if (r["duration_ms"].is_number()) dur.push_back(r["duration_ms"].get<double>());
+    if (r["duration_ms"].is_number()) {
+      dur.push_back(r["duration_ms"].get<double>());
+      aggregated_ms += r["duration_ms"].get<double>();
+    }
     client.push_back(r.value("client_ms", 0.0));
+    if (res.is_object() && res.contains("bytes") && res["bytes"].is_number()) bytes += res["bytes"].get<double>();
+    int64_t st = r.value("start_unix_ms", int64_t{0});
+    first_start = std::min(first_start, st);
+    last_end = std::max(last_end, st + static_cast<int64_t>(r.value("client_ms", 0.0)));
     double mem_gb = r.value("memory_mb", 0) / 1024.0;
     if (r["billed_duration_ms_1ms"].is_number()) {
       billed1 += r["billed_duration_ms_1ms"].get<double>();
@@ -155,6 +165,12 @@ nlohmann::json BuildCellRow(const Cell& cell, const std::vector<nlohmann::json>&
                         {"duration_ms", Summarize(dur)},
                         {"client_ms", Summarize(client)},
                         {"billed_ms_sum", {{"1ms", billed1}, {"100ms", billed100}}},
+                        {"aggregated_ms", aggregated_ms},
+                        {"bytes", bytes},
+                        // bytes / (first start to last end) over the whole cell, repetitions included
+                        {"aggregate_mb_per_s", last_end > first_start && bytes > 0
+                                                   ? nlohmann::json(bytes / 1e6 / (static_cast<double>(last_end - first_start) / 1000.0))
+                                                   : nlohmann::json(nullptr)},
                         {"gb_s", {{"1ms", gbs1}, {"100ms", gbs100}}}};
   if (cell.chunks > 0) {
     row["job"] = {{"chunks", cell.chunks},
@@ -179,6 +195,8 @@ struct CellRun {
   std::mutex mu;
   std::vector<nlohmann::json> rows;
   std::atomic<int> errors_seen{0};
+  int64_t started = NowUnixMs();
+  std::atomic<int64_t> harness_cpu_ns{0};  // the workers' own CPU (invoking, parsing, writing)
 
   bool Stopped() const { return opts.stop && opts.stop->load(); }
 
@@ -255,6 +273,9 @@ struct CellRun {
           std::lock_guard lock(mu);
           rows.push_back(std::move(row));
         }
+        timespec cpu{};
+        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+        harness_cpu_ns += static_cast<int64_t>(cpu.tv_sec) * 1'000'000'000 + cpu.tv_nsec;
       });
     }
     for (auto& t : ts) t.join();
@@ -276,7 +297,7 @@ struct CellRun {
       if (!name.ok()) return name.status();
       functions.push_back(*name);
     }
-    int64_t started = NowUnixMs();
+    started = NowUnixMs();
     if (!cell.cold)
       if (auto st = Warm(); !st.ok()) return st;
     auto deadline = std::chrono::steady_clock::now() +
@@ -297,6 +318,10 @@ struct CellRun {
     }
     if (Stopped()) return Status::Cancelled("interrupted");
     nlohmann::json row = BuildCellRow(cell, rows, started, finished, walls, timed_out);
+    // The harness's own CPU beside the functions and the store (target <= 5 % of one core).
+    double wall_ms = static_cast<double>(std::max<int64_t>(finished - started, 1));
+    row["harness_cpu_ms"] = static_cast<double>(harness_cpu_ns.load()) / 1e6;
+    row["harness_cpu_share"] = static_cast<double>(harness_cpu_ns.load()) / 1e6 / wall_ms;
     sum->invocations += static_cast<int>(rows.size());
     sum->errors += row["errors"].get<int>();
     return out.AppendCell(row);
@@ -338,6 +363,8 @@ Result<RunSummary> Run(const std::vector<Scenario>& scenarios, Platform& platfor
   RunSummary sum;
   std::string run_id = RunId();
   Status failure;
+  double done_seconds = 0;
+  int timed_cells = 0;
   for (size_t i = 0; i < cells.size(); ++i) {
     const Cell& cell = cells[i];
     if (opts.stop && opts.stop->load()) break;
@@ -345,16 +372,39 @@ Result<RunSummary> Run(const std::vector<Scenario>& scenarios, Platform& platfor
       ++sum.cells_skipped;
       continue;
     }
-    if (opts.log) opts.log("[" + std::to_string(i + 1) + "/" + std::to_string(cells.size()) + "] " + cell.id);
+    if (opts.log) {
+      std::string eta;
+      if (timed_cells > 0) {
+        int left = static_cast<int>(done_seconds / timed_cells * static_cast<double>(cells.size() - i));
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "  (ETA %d:%02d)", left / 60, left % 60);
+        eta = buf;
+      }
+      opts.log("[" + std::to_string(i + 1) + "/" + std::to_string(cells.size()) + "] " + cell.id + eta);
+    }
+    auto cell_t0 = std::chrono::steady_clock::now();
     CellRun cr{cell, platform, out, opts, run_id};
     Status st = cr.Go(&sum);
     run["platform"] = platform.Describe();
     if (st.code() == Status::Code::kCancelled) break;
     if (!st.ok()) {
-      failure = st.WithContext("cell " + cell.id);
-      break;
+      // The cell could not run (region, data, deploy or warm-up failed): its row
+      // says why, and the run goes on with the next cell.
+      ++sum.cells_failed;
+      if (opts.log) opts.log("  cell failed: " + st.ToString());
+      nlohmann::json row = BuildCellRow(cell, cr.rows, cr.started, NowUnixMs(), {}, false);
+      row["failed"] = true;
+      row["error"] = st.ToString();
+      (void)platform.CellDone();
+      if (auto w = out.AppendCell(row); !w.ok()) {
+        failure = w;
+        break;
+      }
+      continue;
     }
     ++sum.cells_run;
+    done_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - cell_t0).count();
+    ++timed_cells;
     if (opts.log && cr.errors_seen > 0)
       opts.log("  " + std::to_string(cr.errors_seen.load()) + " invocation(s) failed (see invocations.jsonl error_type)");
   }

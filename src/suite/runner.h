@@ -35,7 +35,7 @@ struct RunOptions {
 };
 
 struct RunSummary {
-  int cells_run = 0, cells_skipped = 0, invocations = 0, errors = 0;
+  int cells_run = 0, cells_skipped = 0, cells_failed = 0, invocations = 0, errors = 0;
   std::string status;  // complete | interrupted | failed
 };
 

@@ -89,7 +89,8 @@ class NetlinkOps {
   // namespace, `name` enslaved and up as asked). Returns the ifindex of
   // `name`. AlreadyExists when a link of that name exists.
   virtual Result<int> CreateVeth(const VethSpec& spec) = 0;
-  // Creates a bridge (STP off, so ports forward at once) and sets it up.
+  // Creates a bridge (STP off, so ports forward at once) with a fixed random
+  // MAC of its own (so it never changes as ports come and go) and sets it up.
   // Returns its ifindex.
   virtual Result<int> CreateBridge(std::string_view name, uint32_t mtu = 0) = 0;
   // Creates an ifb device (for ingress shaping) and sets it up. Returns its ifindex.

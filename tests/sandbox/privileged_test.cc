@@ -45,9 +45,9 @@ std::string SysctlIn(const sys::NetNamespace& ns, const std::string& path) {
   return ReadFile(path);
 }
 
-// eth0's MAC inside a pinned namespace (iproute2 as an independent check).
-std::string MacIn(const std::string& netns) {
-  std::string cmd = "ip -n " + netns + " -o link show eth0 2>/dev/null";
+// A link's MAC inside a pinned namespace (iproute2 as an independent check).
+std::string MacIn(const std::string& netns, const std::string& dev = "eth0") {
+  std::string cmd = "ip -n " + netns + " -o link show " + dev + " 2>/dev/null";
   std::FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return "";
   char buf[512] = {};
@@ -128,6 +128,28 @@ TEST_F(IsolatedHostTest, NoIpv6InHostOrSandboxNamespaces) {
   ASSERT_TRUE(ns.ok()) << ns.status().ToString();
   EXPECT_EQ(SysctlIn(*ns, "/proc/sys/net/ipv6/conf/eth0/disable_ipv6"), "1\n");
   EXPECT_EQ(SysctlIn(*ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6"), "1\n");
+}
+
+// A bridge without an address of its own takes its lowest port's MAC and
+// changes it as sandboxes come and go, which flushes its neighbours and
+// strands the sandboxes' ARP entries for the gateway.
+TEST_F(IsolatedHostTest, TheBridgeKeepsItsMacAsSandboxesComeAndGo) {
+  MakeHost(0);
+  ASSERT_TRUE(host_);
+  std::string host_ns = "faasnet-" + region_ + "-h0";
+  std::string before = MacIn(host_ns, "fnbr0");
+  ASSERT_EQ(before.size(), 17u);
+  EXPECT_EQ(before.substr(0, 6), "02:fb:");
+  for (int round = 0; round < 3; ++round) {
+    auto a = Make("m" + std::to_string(round) + "a");
+    auto b = Make("m" + std::to_string(round) + "b");
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(MacIn(host_ns, "fnbr0"), before);
+    ASSERT_TRUE(a->Destroy().ok());
+    EXPECT_EQ(MacIn(host_ns, "fnbr0"), before);
+    ASSERT_TRUE(b->Destroy().ok());
+  }
+  EXPECT_EQ(MacIn(host_ns, "fnbr0"), before);
 }
 
 TEST_F(IsolatedHostTest, AddressesAreReusedFifoOnlyOnceTheOldVethIsGone) {
