@@ -255,6 +255,13 @@ Status LocalPlatform::ForceCold(const std::string& name) {
   return client->UpdateFunctionConfiguration(name, it->second.first, it->second.second).status();
 }
 
+nlohmann::json LocalPlatform::CellParams() const {
+  if (!server_) return nlohmann::json::object();
+  return {{"profile", config_.network.profile.name},
+          {"policy", net::PolicyKindName(config_.network.profile.policy.kind)},
+          {"cpu_policy", region::CpuPolicy::KindName(config_.cpu.kind)}};
+}
+
 Status LocalPlatform::CellDone() {
   // Warm sandboxes of the cell would hold their host's memory against the
   // next cell's placement (a real platform evicts idle sandboxes under

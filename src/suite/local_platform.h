@@ -47,6 +47,7 @@ class LocalPlatform : public Platform {
   Result<std::string> EnsureFunction(const FunctionNeed& need) override;
   Status ForceCold(const std::string& name) override;
   Status CellDone() override;
+  nlohmann::json CellParams() const override;
   Result<std::unique_ptr<Invoker>> NewInvoker() override;
   // A Lambda client of the running region.
   Result<lambdaclient::Client> NewLambdaClient();

@@ -73,6 +73,9 @@ class Platform {
   virtual std::string bucket() const = 0;
   // Creates or reconfigures the function; returns its name.
   virtual Result<std::string> EnsureFunction(const FunctionNeed& need) = 0;
+  // Parameters the platform decided for the prepared cell, added to its rows'
+  // `params` (local: the network policy its profile resolved to).
+  virtual nlohmann::json CellParams() const { return nlohmann::json::object(); }
   // A cell ended: idle sandboxes may go (local: they hold their host's
   // memory, which the next cell's placement needs; cloud: nothing to do).
   virtual Status CellDone() { return Status::Ok(); }

@@ -185,7 +185,7 @@ nlohmann::json BuildCellRow(const Cell& cell, const std::vector<nlohmann::json>&
 namespace {
 
 struct CellRun {
-  const Cell& cell;
+  Cell cell;  // a copy: the platform adds the parameters it decided
   Platform& platform;
   ResultsWriter& out;
   const RunOptions& opts;
@@ -285,6 +285,8 @@ struct CellRun {
 
   Status Go(RunSummary* sum) {
     if (auto st = platform.PrepareRegion(cell); !st.ok()) return st;
+    for (const auto& [k, v] : platform.CellParams().items())
+      if (!cell.params.contains(k)) cell.params[k] = v;
     if (NeedsData(cell)) {
       int count = std::max({cell.chunks, cell.concurrency, 1});
       auto k = platform.EnsureData(static_cast<uint64_t>(std::llround(cell.chunk_mb * 1e6)), count);
