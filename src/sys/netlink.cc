@@ -111,6 +111,17 @@ class LibnlOps final : public NetlinkOps {
     std::string n(name);
     rtnl_link_set_name(link.get(), n.c_str());
     if (mtu) rtnl_link_set_mtu(link.get(), mtu);
+    // A fixed (locally administered) address: a bridge without one takes the
+    // lowest of its ports' addresses and CHANGES it as ports come and go, so
+    // whoever cached the gateway's address (a sandbox's ARP entry) sends to a
+    // stale one and its TCP stalls until the entry expires. An address set
+    // at creation is never replaced. Each bridge lives in a namespace of its
+    // own, so one address for all of them is fine.
+    static const unsigned char kBridgeMac[6] = {0x02, 0x66, 0x6e, 0x62, 0x72, 0x00};  // 02:66:6e:62:72:00 "fnbr"
+    nl_addr* mac = nl_addr_build(AF_LLC, kBridgeMac, sizeof kBridgeMac);
+    if (!mac) return Status::ResourceExhausted(what + ": out of memory");
+    rtnl_link_set_addr(link.get(), mac);
+    nl_addr_put(mac);
     rtnl_link_set_flags(link.get(), IFF_UP);
     int err = rtnl_link_add(sock_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
     if (err < 0) return nl::Error(err, what);
