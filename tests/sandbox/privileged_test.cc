@@ -3,10 +3,14 @@
 // sandbox's veth still exists, and sandboxes started from the parked-child
 // pool sitting in a cgroup named after them with their limits.
 #include <gtest/gtest.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -114,6 +118,35 @@ TEST_F(IsolatedHostTest, NoIpv6InHostOrSandboxNamespaces) {
   ASSERT_TRUE(ns.ok()) << ns.status().ToString();
   EXPECT_EQ(SysctlIn(*ns, "/proc/sys/net/ipv6/conf/eth0/disable_ipv6"), "1\n");
   EXPECT_EQ(SysctlIn(*ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6"), "1\n");
+}
+
+// fnbr0's MAC address as seen inside the host's namespace ("" on error).
+std::string BridgeMac(const sys::NetNamespace& ns) {
+  auto guard = sys::NetnsGuard::Enter(ns);
+  if (!guard.ok()) return "";
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "fnbr0", IFNAMSIZ - 1);
+  int rc = fd >= 0 ? ::ioctl(fd, SIOCGIFHWADDR, &ifr) : -1;
+  if (fd >= 0) ::close(fd);
+  if (rc != 0) return "";
+  char buf[32];
+  auto* m = reinterpret_cast<unsigned char*>(ifr.ifr_hwaddr.sa_data);
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+  return buf;
+}
+
+TEST_F(IsolatedHostTest, TheBridgeKeepsItsAddressAsPortsComeAndGo) {
+  MakeHost(0);
+  ASSERT_TRUE(host_);
+  std::string before = BridgeMac(*host_->netns());
+  EXPECT_EQ(before, "02:66:6e:62:72:00");
+  // veths get random addresses: with a handful, one is lower than any
+  // address the bridge could have taken from its ports.
+  for (int i = 1; i <= 6; ++i) sandboxes_.push_back(Make("s" + std::to_string(i)));
+  EXPECT_EQ(BridgeMac(*host_->netns()), before);
+  sandboxes_.clear();
+  EXPECT_EQ(BridgeMac(*host_->netns()), before);
 }
 
 TEST_F(IsolatedHostTest, AddressesAreReusedFifoOnlyOnceTheOldVethIsGone) {
