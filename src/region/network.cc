@@ -20,6 +20,8 @@ Result<std::unique_ptr<RegionNetwork>> RegionNetwork::Create(Options options, st
     net::Shaper::Options so;
     so.host = links.host;
     so.policy = p.policy;
+    // The profile names a host's memory (its reference host); the region knows the real one.
+    if (so.policy.host_memory_mb > 0 && links.memory_mb > 0) so.policy.host_memory_mb = links.memory_mb;
     so.nic = p.nic;
     so.upload = net::ShapedLink{links.upload_tc.get(), links.upload_dev};
     so.download = net::ShapedLink{links.download_tc.get(), links.download_dev};

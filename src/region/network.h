@@ -42,6 +42,9 @@ namespace faasnet::region {
 // One host's uplink, as the shaper and the sampler see it.
 struct HostUplink {
   std::string host;                                  // "h0"
+  // The host's memory: what guaranteed rates are divided over when the
+  // profile divides over a host's memory (host_memory > 0); 0 = the profile's.
+  int memory_mb = 0;
   std::unique_ptr<sys::TrafficControl> upload_tc;    // in the host's namespace
   std::string upload_dev;                            // its end of the uplink ("up0")
   std::unique_ptr<sys::TrafficControl> download_tc;  // in the core's namespace

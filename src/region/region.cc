@@ -167,6 +167,12 @@ void Region::Shutdown() {
   work_.reset();
   ioc_.stop();
   if (thread_.joinable()) thread_.join();
+  // Teardowns of sandboxes retired just before (posted, not run yet): run
+  // them now rather than when the context is destroyed, so that no sandbox
+  // (namespace, cgroup) outlives Shutdown. Waits still pending (monitors,
+  // the idle reaper) are not ready and do not run.
+  ioc_.restart();
+  ioc_.poll();
   for (auto& h : hosts_) {
     if (Status st = h->Destroy(); !st.ok()) spdlog::warn("region: host {}: {}", h->id(), st.ToString());
   }

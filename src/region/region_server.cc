@@ -283,6 +283,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     for (size_t i = 0; i < hosts.size(); ++i) {
       HostUplink u;
       u.host = cfg.hosts[i].id;
+      u.memory_mb = cfg.hosts[i].memory_mb;
       const sys::NetNamespace& host_ns = *hosts[i]->netns();
       ASSIGN_OR_RETURN(u.upload_tc, sys::OpenTrafficControl(host_ns));
       ASSIGN_OR_RETURN(u.download_tc, sys::OpenTrafficControl(impl->core));

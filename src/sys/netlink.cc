@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <linux/if.h>
-#include <sys/random.h>
 #include <linux/rtnetlink.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
@@ -119,17 +118,18 @@ class LibnlOps final : public NetlinkOps {
     std::string n(name);
     rtnl_link_set_name(link.get(), n.c_str());
     if (mtu) rtnl_link_set_mtu(link.get(), mtu);
+    // A fixed (locally administered) address: a bridge without one takes the
+    // lowest of its ports' addresses and CHANGES it as ports come and go, so
+    // whoever cached the gateway's address (a sandbox's ARP entry) sends to a
+    // stale one and its TCP stalls until the entry expires. An address set
+    // at creation is never replaced. Each bridge lives in a namespace of its
+    // own, so one address for all of them is fine.
+    static const unsigned char kBridgeMac[6] = {0x02, 0x66, 0x6e, 0x62, 0x72, 0x00};  // 02:66:6e:62:72:00 "fnbr"
+    nl_addr* mac = nl_addr_build(AF_LLC, kBridgeMac, sizeof kBridgeMac);
+    if (!mac) return Status::ResourceExhausted(what + ": out of memory");
+    rtnl_link_set_addr(link.get(), mac);
+    nl_addr_put(mac);
     rtnl_link_set_flags(link.get(), IFF_UP);
-    // An address of its own (random, locally administered). Without one a
-    // bridge takes its lowest port's MAC and changes it as ports come and go;
-    // each change flushes the bridge's neighbours and leaves the ports' ARP
-    // caches pointing at a MAC nobody answers (seconds of retransmissions).
-    uint8_t mac[6] = {0x02, 0xfb, 0, 0, 0, 0};
-    if (::getrandom(mac + 2, 4, 0) != 4) return Status::Internal(what + ": getrandom");
-    nl_addr* addr = nl_addr_build(AF_LLC, mac, sizeof mac);
-    if (!addr) return Status::ResourceExhausted(what + ": out of memory");
-    rtnl_link_set_addr(link.get(), addr);
-    nl_addr_put(addr);
     int err = rtnl_link_add(sock_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
     if (err < 0) return nl::Error(err, what);
     ASSIGN_OR_RETURN(LinkInfo info, GetLink(name));

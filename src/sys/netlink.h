@@ -89,9 +89,9 @@ class NetlinkOps {
   // namespace, `name` enslaved and up as asked). Returns the ifindex of
   // `name`. AlreadyExists when a link of that name exists.
   virtual Result<int> CreateVeth(const VethSpec& spec) = 0;
-  // Creates a bridge (STP off, so ports forward at once) with a fixed random
-  // MAC of its own (so it never changes as ports come and go) and sets it up.
-  // Returns its ifindex.
+  // Creates a bridge (STP off, so ports forward at once) with a fixed MAC
+  // address (so that it does not change as ports come and go) and sets it
+  // up. Returns its ifindex.
   virtual Result<int> CreateBridge(std::string_view name, uint32_t mtu = 0) = 0;
   // Creates an ifb device (for ingress shaping) and sets it up. Returns its ifindex.
   virtual Result<int> CreateIfb(std::string_view name) = 0;

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -469,6 +470,11 @@ Result<ParkedChild> ParkedChild::Park(CgroupManager* cgroups, const std::string&
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::FromErrno(errno, what + ": pipe2");
   UniqueFd report_read(pipe_fds[0]), report_write(pipe_fds[1]);
+  // The descriptors the child keeps (sorted): everything else it closes first.
+  std::vector<int> keep = procs_raw;
+  keep.push_back(report_write.get());
+  keep.push_back(child_control.get());
+  std::sort(keep.begin(), keep.end());
   // The child's buffers, allocated now: after fork it may not allocate.
   std::vector<char> buf(kMaxLaunchBytes);
   std::vector<char*> strings(kMaxLaunchStrings + 2);
@@ -482,16 +488,20 @@ Result<ParkedChild> ParkedChild::Park(CgroupManager* cgroups, const std::string&
   if (pid == 0) {
     int rfd = report_write.get();
     int cfd = child_control.get();
-    // The slow step first, while nobody waits for it.
+    // Keep nothing of the parent's open, from the start: the join below may
+    // wait a while, and an inherited descriptor (a server's connection, a
+    // namespace) must not outlive the parent's own close meanwhile.
+    unsigned next = 3;
+    for (int k : keep) {
+      if (static_cast<unsigned>(k) > next) ::syscall(SYS_close_range, next, static_cast<unsigned>(k - 1), 0U);
+      next = static_cast<unsigned>(k) + 1;
+    }
+    ::syscall(SYS_close_range, next, ~0U, 0U);
+    // The slow step, while nobody waits for it.
     for (size_t i = 0; i < procs_raw.size(); ++i) {
       if (::write(procs_raw[i], "0", 1) != 1) ChildFail(rfd, kStepJoinCgroup, static_cast<int>(i));
     }
-    // Keep nothing of the parent's open: an inherited namespace fd would keep
-    // another sandbox's namespace alive while this child waits.
-    int lo = std::min(rfd, cfd), hi = std::max(rfd, cfd);
-    if (lo > 3) ::syscall(SYS_close_range, 3U, static_cast<unsigned>(lo - 1), 0U);
-    if (hi > lo + 1) ::syscall(SYS_close_range, static_cast<unsigned>(lo + 1), static_cast<unsigned>(hi - 1), 0U);
-    ::syscall(SYS_close_range, static_cast<unsigned>(hi + 1), ~0U, 0U);
+    for (int fd : procs_raw) ::close(fd);
     // Die with the thread that parked us (until launched: RunChild resets it).
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(0);

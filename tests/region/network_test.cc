@@ -142,6 +142,23 @@ TEST_F(RegionNetworkTest, SandboxesGetClassesOnTheirHostOnlyAndLoseThem) {
   EXPECT_FALSE(n->AddSandbox(2, "s8", "10.102.0.2", 128).ok());  // no such host
 }
 
+TEST_F(RegionNetworkTest, GuaranteesAreDividedOverEachHostsOwnMemory) {
+  RegionNetwork::Options o;
+  o.profile.profile = Profile(net::PolicyKind::kProportional);  // host_memory 3840 MB
+  o.start_threads = false;
+  std::vector<HostUplink> links;
+  links.push_back(Host(0));
+  links.back().memory_mb = 1024;
+  auto n = RegionNetwork::Create(std::move(o), std::move(links));
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ASSERT_TRUE((*n)->AddSandbox(0, "s1", "10.100.0.2", 512).ok());
+  uint32_t cls = *(*n)->shaper(0).ClassOf("s1", net::Direction::kDownload);
+  // 512 of the host's 1024 MB: half the download NIC (less the other-traffic class's share, if any).
+  uint64_t rate = down_[0]->classes().at({"uph0", cls}).rate_bps;
+  EXPECT_GT(rate, 90 * kMbit);
+  EXPECT_LE(rate, 100 * kMbit);
+}
+
 TEST_F(RegionNetworkTest, SharedGivesNoPerSandboxCounters) {
   auto n = Make(Profile(net::PolicyKind::kShared), 1);
   ASSERT_TRUE(n);
