@@ -171,6 +171,13 @@ const std::vector<Field>& Fields() {
          p->store.request_rate_per_s = r;
          return Status::Ok();
        }},
+      {"store.tls", "true", "functions reach the store over https (S3 is https; clients pay TLS under their CPU quota)",
+       [](const YAML::Node& n, NetworkProfile* p) -> Status {
+         ASSIGN_OR_RETURN(std::string t, Scalar(n));
+         if (t != "true" && t != "false") return Status::InvalidArgument("'" + t + "' is not true or false");
+         p->store.tls = t == "true";
+         return Status::Ok();
+       }},
       {"store.request_burst", "5500", "store Behavior::request_burst: the SlowDown bucket",
        [](const YAML::Node& n, NetworkProfile* p) -> Status {
          ASSIGN_OR_RETURN(std::string t, Scalar(n));
@@ -339,7 +346,8 @@ nlohmann::json NetworkProfile::ToJson() const {
   j["store"] = {{"first_byte_latency", store.first_byte_latency},
                 {"connection_rate_bytes_per_s", store.connection_rate_bytes_per_s},
                 {"request_rate_per_s", store.request_rate_per_s},
-                {"request_burst", store.request_burst}};
+                {"request_burst", store.request_burst},
+                {"tls", store.tls}};
   return j;
 }
 
@@ -358,7 +366,8 @@ nlohmann::json ResolvedProfile::ToJson() const {
   j["effective_store"] = {{"first_byte_latency", store.first_byte_latency},
                           {"connection_rate_bytes_per_s", store.connection_rate_bytes_per_s},
                           {"request_rate_per_s", store.request_rate_per_s},
-                          {"request_burst", store.request_burst}};
+                          {"request_burst", store.request_burst},
+                {"tls", store.tls}};
   j["link_latency_applied"] = link_latency_applied;
   j["notes"] = notes;
   return j;

@@ -49,6 +49,9 @@ struct StoreKnobs {
   uint64_t connection_rate_bytes_per_s = 0;  // per-connection cap; 0 = none
   double request_rate_per_s = 0;             // SlowDown above it; 0 = none
   double request_burst = 0;                  // 0 = the store's default (one second of rate)
+  // Functions reach the store over https (as S3 is): their clients pay for
+  // TLS under their CPU quota. The region terminates TLS in its core.
+  bool tls = false;
 
   bool active() const { return !first_byte_latency.empty() || connection_rate_bytes_per_s || request_rate_per_s; }
   // "default:\n  first_byte_latency: 20ms\n  connection_rate: 90000000B/s\n..."

@@ -291,7 +291,8 @@ std::vector<std::string> Region::EnvFor(const Function& fn, size_t host_index) c
   std::string core = host_index < options_.core_ips.size() && !options_.core_ips[host_index].empty()
                          ? options_.core_ips[host_index]
                          : host.gateway_ip();
-  std::string s3 = "http://" + core + ":" + std::to_string(options_.s3_port);
+  std::string s3 = options_.s3_tls_port ? "https://" + core + ":" + std::to_string(options_.s3_tls_port)
+                                        : "http://" + core + ":" + std::to_string(options_.s3_port);
   std::vector<std::string> env = {
       "AWS_LAMBDA_FUNCTION_NAME=" + c.function_name,
       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + std::to_string(c.memory_mb),
@@ -313,6 +314,7 @@ std::vector<std::string> Region::EnvFor(const Function& fn, size_t host_index) c
       "AWS_ENDPOINT_URL_S3=" + s3,
       "FAASNET_S3_ENDPOINT=" + s3,
   };
+  if (options_.s3_tls_port) env.push_back("AWS_CA_BUNDLE=" + options_.s3_ca_file);
   if (!options_.iperf_ports.empty()) {
     std::string ports;
     for (uint16_t p : options_.iperf_ports) ports += (ports.empty() ? "" : ",") + std::to_string(p);

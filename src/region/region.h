@@ -59,6 +59,10 @@ struct RegionOptions {
   // host's uplink; empty: at the host's gateway (no core, --isolation none).
   std::vector<std::string> core_ips;
   std::vector<uint16_t> iperf_ports;  // iperf3 servers in the core (FAASNET_IPERF_PORTS)
+  // The store over https in the core (profile store.tls): its port there and
+  // the CA functions verify it with (AWS_CA_BUNDLE); 0 = plain http.
+  uint16_t s3_tls_port = 0;
+  std::string s3_ca_file;
   // The shapers (borrowed; must outlive the Region). nullptr: no shaping and
   // no per-class counters (records still carry the veth counters).
   RegionNetwork* network = nullptr;

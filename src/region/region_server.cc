@@ -1,5 +1,6 @@
 #include "region/region_server.h"
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -145,6 +146,78 @@ Result<int> RegionServer::SpawnInCore(sys::SpawnOptions options) {
   return pid;
 }
 Region* RegionServer::region() const { return impl_->region.get(); }
+
+namespace {
+
+// The store's https port in the region core (profile store.tls).
+constexpr uint16_t kStoreTlsPort = 9443;
+
+// Runs a tool to completion; its output goes to `log`.
+Status RunTool(std::vector<std::string> argv, const std::string& log, const char* package) {
+  sys::SpawnOptions sp;
+  sp.argv = std::move(argv);
+  sp.env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
+  sp.stdout_path = log;
+  sp.stderr_path = log;
+  auto p = sys::Process::Spawn(sp);
+  if (!p.ok()) return p.status().WithContext(std::string("install Debian's ") + package);
+  auto st = p->Wait();
+  if (!st.ok()) return st.status();
+  if (!st->success()) return Status::Internal(sp.argv[0] + " failed; see " + log);
+  return Status::Ok();
+}
+
+}  // namespace
+
+// The store over https for functions (profile store.tls), as S3 is: a
+// self-signed certificate for the core's addresses (its own CA, given to
+// functions as AWS_CA_BUNDLE) and stunnel in the core terminating TLS in
+// front of the store. TLS costs the server side nothing the functions pay
+// for (stunnel runs in the region's own cgroup); the client side decrypts
+// under the sandbox's CPU quota, which is the point. Returns the CA file.
+Result<std::string> RegionServer::StartTlsStore(Impl* impl, const std::string& work_dir, uint16_t store_port) {
+  std::string dir = work_dir + "/tls";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("create " + dir + ": " + ec.message());
+  std::string san = "subjectAltName=";
+  for (size_t i = 0; i < impl->core_ips.size(); ++i) san += (i ? ",IP:" : "IP:") + impl->core_ips[i];
+  RETURN_IF_ERROR(RunTool({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                           "-nodes", "-days", "30", "-subj", "/CN=faasnet-store", "-addext", san, "-addext",
+                           "basicConstraints=critical,CA:TRUE", "-keyout", dir + "/store.key", "-out",
+                           dir + "/store.pem"},
+                          dir + "/openssl.log", "openssl (apt-get install openssl)"));
+  std::string log = dir + "/stunnel.log";
+  {
+    std::ofstream conf(dir + "/stunnel.conf", std::ios::trunc);
+    conf << "; faasnet: https in front of the region's store, inside the region core\n"
+         << "foreground = yes\npid =\noutput = " << log << "\n[s3]\naccept = 0.0.0.0:" << kStoreTlsPort
+         << "\nconnect = " << impl->core_ips.front() << ":" << store_port << "\ncert = " << dir
+         << "/store.pem\nkey = " << dir << "/store.key\n";
+    if (!conf) return Status::IoError("write " + dir + "/stunnel.conf");
+  }
+  std::filesystem::remove(log, ec);
+  sys::SpawnOptions sp;
+  sp.argv = {"stunnel", dir + "/stunnel.conf"};
+  sp.env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
+  sp.netns = &impl->core;
+  sp.parent_death_signal = SIGKILL;  // never outlive the region (it would keep the core namespace alive)
+  sp.stdout_path = dir + "/stunnel.out";
+  sp.stderr_path = sp.stdout_path;
+  auto proc = sys::Process::Spawn(sp);
+  if (!proc.ok()) return proc.status().WithContext("the store's https endpoint (install Debian's stunnel4)");
+  impl->core_processes.push_back(std::move(*proc));
+  // Listening once stunnel says its configuration is done (bounded: 5 s).
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().find("Configuration successful") != std::string::npos) return dir + "/store.pem";
+    if (auto done = impl->core_processes.back().Wait(std::chrono::milliseconds(10)); done.ok() && done->has_value())
+      return Status::Internal("stunnel exited at start; see " + log);
+  }
+  return Status::Timeout("stunnel did not start within 5 s; see " + log);
+}
 
 Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions options) {
   RETURN_IF_ERROR(options.config.Validate());
@@ -311,6 +384,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
       sp.argv = {"iperf3", "-s", "-p", std::to_string(port)};
       sp.env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
       sp.netns = &impl->core;
+      sp.parent_death_signal = SIGKILL;  // never outlive the region (it would keep the core namespace alive)
       sp.stdout_path = options.work_dir + "/iperf3-" + std::to_string(port) + ".log";
       sp.stderr_path = sp.stdout_path;
       auto proc = sys::Process::Spawn(sp);
@@ -321,6 +395,15 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
       }
       impl->core_processes.push_back(std::move(*proc));
     }
+  }
+  if (impl->core.valid() && impl->profile->profile.store.tls) {
+    auto tls = StartTlsStore(impl.get(), options.work_dir, PortOf(impl->s3_endpoint));
+    if (!tls.ok()) {
+      for (auto& h : hosts) (void)h->Destroy();
+      return tls.status();
+    }
+    ro.s3_tls_port = kStoreTlsPort;
+    ro.s3_ca_file = *tls;
   }
   ro.core_ips = impl->core_ips;
   ro.iperf_ports = cfg.network.iperf_ports;

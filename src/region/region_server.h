@@ -91,6 +91,7 @@ class RegionServer {
  private:
   struct Impl;
   explicit RegionServer(std::unique_ptr<Impl> impl);
+  static Result<std::string> StartTlsStore(Impl* impl, const std::string& work_dir, uint16_t store_port);
   std::unique_ptr<Impl> impl_;
 };
 

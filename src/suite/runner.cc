@@ -285,7 +285,8 @@ struct CellRun {
 
   Status Go(RunSummary* sum) {
     if (auto st = platform.PrepareRegion(cell); !st.ok()) return st;
-    for (const auto& [k, v] : platform.CellParams().items())
+    const nlohmann::json decided = platform.CellParams();
+    for (const auto& [k, v] : decided.items())
       if (!cell.params.contains(k)) cell.params[k] = v;
     if (NeedsData(cell)) {
       int count = std::max({cell.chunks, cell.concurrency, 1});

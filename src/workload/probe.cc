@@ -167,6 +167,8 @@ Result<s3client::Client*> Probe::S3(const std::string& event_endpoint, std::stri
   o.credentials.secret_access_key = env_.GetEnv("AWS_SECRET_ACCESS_KEY").value_or("");
   o.credentials.session_token = env_.GetEnv("AWS_SESSION_TOKEN").value_or("");
   o.user_agent = "faasnet-probe";
+  // https with a private CA (the local region's TLS store endpoint), as the AWS tools read it.
+  o.ca_file = env_.GetEnv("AWS_CA_BUNDLE").value_or("");
   auto client = s3client::Client::Create(std::move(o));
   if (!client.ok()) return Status::InvalidArgument("S3 endpoint " + endpoint + ": " + client.status().message());
   auto owned = std::make_unique<s3client::Client>(std::move(*client));

@@ -15,7 +15,7 @@
 //   host-id  /proc/self/cgroup, the paper's key derived from it, and faasnet's own ids
 //   noop     only the common fields
 //
-// Settings from the environment: AWS_ENDPOINT_URL_S3 (else FAASNET_S3_ENDPOINT, else AWS), AWS_ACCESS_KEY_ID,
+// Settings from the environment: AWS_ENDPOINT_URL_S3 (else FAASNET_S3_ENDPOINT, else AWS), AWS_CA_BUNDLE, AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION; FAASNET_IPERF_HOST, FAASNET_IPERF_PORTS;
 // FAASNET_HOST_ID, FAASNET_SANDBOX_ID.
 //

@@ -56,7 +56,7 @@ TEST(ProfileTest, EveryShippedProfileParsesAndCitesItsSources) {
     }
 #endif
   }
-  EXPECT_EQ(n, 4);
+  EXPECT_EQ(n, 5);
 }
 
 TEST(ProfileTest, Lambda2019IsASharedNicOf70MBpsGoodput) {
@@ -100,6 +100,12 @@ TEST(ProfileTest, ProportionalDiffersFromLambda2019OnlyInThePolicy) {
   EXPECT_EQ(a->nic.download_bps, b->nic.download_bps);
   EXPECT_EQ(a->cpu_policy, b->cpu_policy);
   EXPECT_EQ(a->store.connection_rate_bytes_per_s, b->store.connection_rate_bytes_per_s);
+  // fair is proportional's control: the same host, equal weights.
+  auto f = NetworkProfile::FromFile(Profile("fair"));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->policy.kind, PolicyKind::kFair);
+  EXPECT_EQ(f->nic.download_bps, b->nic.download_bps);
+  EXPECT_EQ(f->cpu_policy, b->cpu_policy);
   auto u = NetworkProfile::FromFile(Profile("unlimited"));
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->policy.kind, PolicyKind::kNone);
@@ -109,7 +115,7 @@ TEST(ProfileTest, ProportionalDiffersFromLambda2019OnlyInThePolicy) {
 
 TEST(ProfileTest, ShippedProfilesAreCompiledInAndMatchTheirFiles) {
   std::vector<std::string> names = BuiltinProfileNames();
-  EXPECT_EQ(names, (std::vector<std::string>{"lambda-2019", "lambda-today", "proportional", "unlimited"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"fair", "lambda-2019", "lambda-today", "proportional", "unlimited"}));
   for (const auto& name : names) {
     auto builtin = LoadProfile(name);
     auto file = NetworkProfile::FromFile(Profile(name));
