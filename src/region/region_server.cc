@@ -72,6 +72,7 @@ struct RegionServer::Impl {
   sys::NetNamespace core;  // full isolation: the region core
   std::optional<net::ResolvedProfile> profile;
   std::vector<std::string> core_ips;  // per host
+  uint16_t store_tls_port = 0;        // the store over https in the core (profile store.tls); 0 = none
   std::vector<sys::Process> core_processes;  // iperf3 -s and other services in the core
   std::unique_ptr<RegionNetwork> network;
   std::string telemetry_path;
@@ -132,6 +133,7 @@ std::string RegionServer::core_ip(size_t host_index) const {
   return host_index < impl_->core_ips.size() ? impl_->core_ips[host_index] : "127.0.0.1";
 }
 std::string RegionServer::store_endpoint_for_host(size_t host_index) const {
+  if (impl_->store_tls_port) return "https://" + core_ip(host_index) + ":" + std::to_string(impl_->store_tls_port);
   return "http://" + core_ip(host_index) + ":" + std::to_string(PortOf(impl_->s3_endpoint));
 }
 const std::vector<uint16_t>& RegionServer::iperf_ports() const { return impl_->options.config.network.iperf_ports; }
@@ -403,6 +405,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
       return tls.status();
     }
     ro.s3_tls_port = kStoreTlsPort;
+    impl->store_tls_port = kStoreTlsPort;
     ro.s3_ca_file = *tls;
   }
   ro.core_ips = impl->core_ips;

@@ -71,7 +71,8 @@ class RegionServer {
   // sandboxes reach the store and iperf3 at, through the host's shaped
   // uplink): "10.(100+i).255.254"; "127.0.0.1" unisolated.
   std::string core_ip(size_t host_index) const;
-  // "http://<core_ip>:<port>": the store as a sandbox on that host sees it.
+  // "http://<core_ip>:<port>" (or "https://<core_ip>:9443" when the profile
+  // sets store.tls): the store as a sandbox on that host sees it.
   std::string store_endpoint_for_host(size_t host_index) const;
   // The ports of the iperf3 servers running in the core (config
   // network.iperf_ports; functions get FAASNET_IPERF_HOST/_PORTS).

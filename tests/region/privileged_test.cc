@@ -167,7 +167,8 @@ class RegionNetworkPrivilegedTest : public ::testing::Test {
 TEST_F(RegionNetworkPrivilegedTest, Lambda2019SharedNicShapesStoreDownloadsAndLeavesNothing) {
   Start("  profile: lambda-2019\n  nic: 40Mbit\n  store: {first_byte_latency: none, connection_rate: 0B/s}\n");
   ASSERT_TRUE(server_);
-  EXPECT_EQ(server_->store_endpoint_for_host(0).rfind("http://10.100.255.254:", 0), 0u);
+  // lambda-2019 serves the store over https (store.tls), as S3 is.
+  EXPECT_EQ(server_->store_endpoint_for_host(0), "https://10.100.255.254:9443");
   ASSERT_NE(server_->core_netns(), nullptr);
 
   nlohmann::json r = Invoke({{"action", "s3"}, {"bucket", "data"}, {"key", "blob"}});
