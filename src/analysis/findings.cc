@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -333,7 +334,12 @@ Finding F8(const std::vector<CellStats>& cells, const RunInfo& run, const Findin
   }
   std::optional<double> nic;
   std::string nic_source;
-  if (run.nic_download_bps && *run.nic_download_bps > 0) {
+  // The cell's own NIC (the runner records it per cell: regions change between cells), else the run's.
+  double cell_nic = std::atof(cell->Param("nic_download_bps").c_str());
+  if (cell_nic > 0) {
+    nic = cell_nic * 0.956 / 8 / 1e6;
+    nic_source = "the cell's NIC goodput";
+  } else if (run.nic_download_bps && *run.nic_download_bps > 0) {
     nic = *run.nic_download_bps * 0.956 / 8 / 1e6;
     nic_source = "NIC goodput";
   } else if (shared) {

@@ -171,12 +171,23 @@ Result<Plan> Predict(const BandwidthModel& model, const PriceSheet& prices, cons
   p.concurrency = concurrency;
   p.chunks = static_cast<int>(std::ceil(req.data_bytes / req.chunk_bytes - 1e-9));
   p.mb_per_s = mbps;
-  double transfer_ms = req.chunk_bytes / 1e6 / mbps * 1000;
-  p.chunk_client_ms = transfer_ms + model.overhead_client_ms;
-  p.billed_ms = BilledMs(transfer_ms + model.overhead_billed_ms, req.billing);
-  int waves = (p.chunks + concurrency - 1) / concurrency;
-  p.response_s = waves * p.chunk_client_ms / 1000;
-  p.cost_usd = p.chunks * InvocationCost(prices, memory_mb, p.billed_ms, req.arch).total();
+  auto chunk_ms = [&](double rate, double overhead) { return req.chunk_bytes / 1e6 / rate * 1000 + overhead; };
+  p.chunk_client_ms = chunk_ms(mbps, model.overhead_client_ms);
+  p.billed_ms = BilledMs(chunk_ms(mbps, model.overhead_billed_ms), req.billing);
+  // The pull queue runs in waves of `concurrency` chunks; the last, partial
+  // wave has fewer functions sharing the host, each faster.
+  int full_waves = p.chunks / concurrency;
+  int rest = p.chunks % concurrency;
+  double last_client_ms = 0, last_billed_ms = 0;
+  if (rest > 0) {
+    ASSIGN_OR_RETURN(double rest_mbps, model.MbPerS(memory_mb, rest));
+    last_client_ms = chunk_ms(rest_mbps, model.overhead_client_ms);
+    last_billed_ms = BilledMs(chunk_ms(rest_mbps, model.overhead_billed_ms), req.billing);
+  }
+  p.response_s = (full_waves * p.chunk_client_ms + last_client_ms) / 1000;
+  double per_chunk_usd = InvocationCost(prices, memory_mb, p.billed_ms, req.arch).total();
+  double last_usd = rest > 0 ? InvocationCost(prices, memory_mb, last_billed_ms, req.arch).total() : 0;
+  p.cost_usd = full_waves * concurrency * per_chunk_usd + rest * last_usd;
   return p;
 }
 

@@ -259,6 +259,7 @@ nlohmann::json LocalPlatform::CellParams() const {
   if (!server_) return nlohmann::json::object();
   return {{"profile", config_.network.profile.name},
           {"policy", net::PolicyKindName(config_.network.profile.policy.kind)},
+          {"nic_download_bps", config_.network.profile.nic.download_bps},
           {"cpu_policy", region::CpuPolicy::KindName(config_.cpu.kind)}};
 }
 

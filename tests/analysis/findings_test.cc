@@ -83,6 +83,14 @@ TEST(FindingsTest, SharingThatIsNotProportionalBreaksF8) {
   EXPECT_EQ(Of(Check(w), "F8"), Verdict::kNotReproduced);
 }
 
+TEST(FindingsTest, F8UsesTheCellsOwnNicWhenTheRunEndedOnAnotherRegion) {
+  World w;
+  w.run_nic_bps = 10e9;  // run.json: the last cell's region (lambda-today's 10 Gbit/s)
+  EXPECT_EQ(Of(Check(w), "F8"), Verdict::kNotReproduced);  // measured against the wrong NIC
+  w.cell_nic_param = true;  // the runner records each cell's NIC
+  EXPECT_EQ(Of(Check(w), "F8"), Verdict::kReproduced);
+}
+
 TEST(FindingsTest, ANicThatIsNotSharedBreaksF6AndF7) {
   World w;
   w.shared_nic = false;  // per-function bandwidth does not fall with N

@@ -176,3 +176,31 @@ TEST(PlannerTest, ClearErrorsWhenTheResultsCannotSupportAPrediction) {
 
 }  // namespace
 }  // namespace faasnet::analysis
+
+namespace faasnet::analysis {
+namespace {
+
+// The pull queue's last wave has fewer functions on the host: with a NIC of
+// A MB/s shared by n, a job of k*n + r chunks takes k waves at A/n each plus
+// one at A/r, not k+1 waves at A/n.
+TEST(PlannerWaves, TheLastPartialWaveIsFasterWhenTheNicIsShared) {
+  BandwidthModel m;
+  m.by_memory = {{128, 60}, {1024, 60}};
+  m.ceiling_mb_per_s = 60;
+  m.host_aggregate_mb_per_s = 60;
+  m.max_per_host = 16;
+  PriceSheet prices;
+  PlanRequest req;
+  req.data_bytes = 26e6 * 10;  // 26 chunks of 10 MB
+  req.chunk_bytes = 10e6;
+  auto p = Predict(m, prices, req, 128, 16);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  // One wave of 16 at 60/16 MB/s (2.67 s), then 10 at 60/10 MB/s (1.67 s): 4.33 s, not 2 x 2.67 s.
+  EXPECT_NEAR(p->response_s, 10.0 / (60.0 / 16) + 10.0 / (60.0 / 10), 0.01);
+  auto whole = Predict(m, prices, req, 128, 13);  // 26 = 2 x 13: no partial wave
+  ASSERT_TRUE(whole.ok());
+  EXPECT_NEAR(whole->response_s, 2 * 10.0 / (60.0 / 13), 0.01);
+}
+
+}  // namespace
+}  // namespace faasnet::analysis

@@ -214,7 +214,10 @@ void WriteSyntheticResults(const std::string& dir, const World& world, const Sel
         {"isolation", "full"},
         {"hosts", {{{"id", "h0"}, {"vcpus", 2}, {"memory_mb", 3840}}}},
         {"cpu_policy", "paper-2019"},
-        {"network_profile", {{"name", "lambda-2019"}, {"nic_download_bps", nic_bps}, {"nic_upload_bps", nic_bps}}}}},
+        {"network_profile",
+         {{"name", "lambda-2019"},
+          {"nic_download_bps", world.run_nic_bps > 0 ? world.run_nic_bps : nic_bps},
+          {"nic_upload_bps", nic_bps}}}}},
       {"machine", {{"cpus", 2}, {"cpu_model", "synthetic"}, {"kernel", "6.1.0"}, {"memory_bytes", 8e9}}}};
 
   auto iperf = [&](double per_host) {
@@ -276,6 +279,7 @@ void WriteSyntheticResults(const std::string& dir, const World& world, const Sel
     for (std::string policy : {"shared", "proportional"}) {
       json p = {{"memory_mb", mems}, {"workload", "probe"}, {"action", "iperf"},  {"concurrency", 4},
                 {"colocated", 4},    {"policy", policy},    {"direction", "down"}};
+      if (world.cell_nic_param) p["nic_download_bps"] = nic_bps;
       bool prop = policy == "proportional" && world.proportional;
       wr.Simultaneous("policies", "mixed-memory", Id("policies", "mixed-memory", "policy=" + policy), p, mems, 4,
                       "iperf", "down", 1e9, [&world, prop, sum](double m, int) {

@@ -38,6 +38,10 @@ struct World {
   int reps = 5;              // invocations per non-job cell
   int job_chunks = 100;      // chunks per job (10 MB each)
   bool proportional = true;  // the policies scenario's "proportional" cells share by memory
+  // > 0: run.json's NIC (the last region's, when regions change between cells) differs from the
+  // policies cells' own; cell_nic_param: those cells record their NIC (params.nic_download_bps).
+  double run_nic_bps = 0;
+  bool cell_nic_param = false;
 
   // Noise-free bandwidth (MB/s) of one function.
   double S3MbPerS(double memory_mb, double per_host, bool upload = false) const;
