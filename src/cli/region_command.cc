@@ -1,5 +1,4 @@
 // faasnet region up|down, faasnet invoke, faasnet cleanup: the local region.
-#include <curl/curl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,10 +14,9 @@
 #include "base/strings.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "lambdaclient/client.h"
 #include "region/network.h"
 #include "region/region_server.h"
-#include "s3/checksum.h"
-#include "s3/sigv4.h"
 #include "sys/cgroup.h"
 #include "sys/reap.h"
 
@@ -146,11 +144,6 @@ struct InvokeFlags {
   bool tail = false;
 };
 
-size_t Collect(char* p, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(p, size * n);
-  return size * n;
-}
-
 int Invoke(const InvokeFlags& f) {
   std::string endpoint = f.endpoint;
   std::string creds_file = f.credentials;
@@ -162,62 +155,23 @@ int Invoke(const InvokeFlags& f) {
   }
   auto creds = ResolveCredentials(creds_file, f.profile);
   if (!creds.ok()) return Fail(creds.status());
-  std::string path = "/2015-03-31/functions/" + UriEncode(f.name, false) + "/invocations";
-  std::string hostport = endpoint.substr(endpoint.find("://") + 3);
-  std::vector<std::pair<std::string, std::string>> headers = {{"Host", hostport},
-                                                              {"Content-Type", "application/json"}};
-  if (f.tail) headers.emplace_back("X-Amz-Log-Type", "Tail");
-  std::vector<s3::HeaderPair> view;
-  for (auto& [k, v] : headers) view.emplace_back(k, v);
-  s3::SigningParams sp;
-  sp.credentials = *creds;
-  sp.service = "lambda";
-  sp.double_encode_path = true;
-  auto signed_req = s3::SignRequest(s3::RequestView{"POST", path, "", view}, sp, s3::Sha256Hex(f.payload));
-  if (!signed_req.ok()) return Fail(signed_req.status());
-  CURL* curl = curl_easy_init();
-  curl_slist* list = nullptr;
-  for (auto& [k, v] : headers) {
-    if (k != "Host") list = curl_slist_append(list, (k + ": " + v).c_str());
+  lambdaclient::Options lo;
+  lo.endpoint = endpoint;
+  lo.credentials = *creds;
+  lo.max_retries = 0;  // an invocation runs the function: never twice behind the user's back
+  auto client = lambdaclient::Client::Create(lo);
+  if (!client.ok()) return Fail(client.status());
+  auto out = client->Invoke(f.name, f.payload, f.tail);
+  if (!out.ok()) {
+    // Lambda's error (ResourceNotFoundException, InvalidRequestContentException, ...) is the user's to fix.
+    std::cerr << "faasnet: " << out.status().message() << "\n";
+    auto code = out.status().code();
+    return code == Status::Code::kNotFound || code == Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;
   }
-  for (auto& [k, v] : signed_req->headers_to_add) list = curl_slist_append(list, (k + ": " + v).c_str());
-  list = curl_slist_append(list, "Expect:");
-  std::string body, head;
-  curl_easy_setopt(curl, CURLOPT_URL, (endpoint + path).c_str());
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, f.payload.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(f.payload.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &head);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) return Fail(Status::Unavailable("invoke " + f.name + " at " + endpoint + ": " + curl_easy_strerror(rc)));
-  auto header = [&](std::string_view name) -> std::string {
-    for (auto line : Split(head, '\n')) {
-      auto colon = line.find(':');
-      if (colon != std::string_view::npos && EqualsIgnoreCase(Trim(line.substr(0, colon)), name)) {
-        return std::string(Trim(line.substr(colon + 1)));
-      }
-    }
-    return {};
-  };
-  if (f.tail) {
-    auto log = Base64Decode(header("X-Amz-Log-Result"));
-    if (log) std::cerr << *log;
-  }
-  std::cout << body << "\n";
-  if (status >= 300) {
-    std::cerr << "faasnet: invoke " << f.name << ": HTTP " << status << " " << header("x-amzn-ErrorType") << "\n";
-    return status == 404 || status == 400 ? kExitUsage : kExitFailure;
-  }
-  if (!header("X-Amz-Function-Error").empty()) {
-    std::cerr << "faasnet: the function failed (" << header("X-Amz-Function-Error") << ")\n";
+  if (f.tail) std::cerr << out->log_tail;
+  std::cout << out->payload << "\n";
+  if (!out->function_error.empty()) {
+    std::cerr << "faasnet: the function failed (" << out->function_error << ")\n";
     return kExitFailure;
   }
   return kExitOk;

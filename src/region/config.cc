@@ -40,6 +40,18 @@ const char* PlacementName(Placement p) {
   return "?";
 }
 
+std::optional<CpuPolicy::Kind> CpuPolicy::ParseKind(std::string_view name) {
+  for (Kind k : {Kind::kPaper2019, Kind::kLambda, Kind::kFixed})
+    if (name == KindName(k)) return k;
+  return std::nullopt;
+}
+
+std::optional<Placement> ParsePlacement(std::string_view name) {
+  for (Placement p : {Placement::kBinpack, Placement::kSpread, Placement::kRandom})
+    if (name == PlacementName(p)) return p;
+  return std::nullopt;
+}
+
 const char* IsolationName(Isolation i) { return i == Isolation::kFull ? "full" : "none"; }
 
 double RegionConfig::total_vcpus() const {
@@ -219,12 +231,8 @@ Result<RegionConfig> RegionConfig::FromYaml(std::string_view text, std::string_v
       } else if (k == "cpu_policy") {
         cpu_policy_set = true;
         std::string p = v.as<std::string>();
-        if (p == "paper-2019") {
-          cfg.cpu.kind = CpuPolicy::Kind::kPaper2019;
-        } else if (p == "lambda") {
-          cfg.cpu.kind = CpuPolicy::Kind::kLambda;
-        } else if (p == "fixed") {
-          cfg.cpu.kind = CpuPolicy::Kind::kFixed;
+        if (auto kind = CpuPolicy::ParseKind(p)) {
+          cfg.cpu.kind = *kind;
         } else {
           st = Status::InvalidArgument(At(v, k) + ": '" + p + "' (known: paper-2019, lambda, fixed)");
         }
@@ -234,12 +242,8 @@ Result<RegionConfig> RegionConfig::FromYaml(std::string_view text, std::string_v
         st = Get(v, k, &cfg.cpu.cpu_scale);
       } else if (k == "placement") {
         std::string p = v.as<std::string>();
-        if (p == "binpack") {
-          cfg.placement = Placement::kBinpack;
-        } else if (p == "spread") {
-          cfg.placement = Placement::kSpread;
-        } else if (p == "random") {
-          cfg.placement = Placement::kRandom;
+        if (auto placement = ParsePlacement(p)) {
+          cfg.placement = *placement;
         } else {
           st = Status::InvalidArgument(At(v, k) + ": '" + p + "' (known: binpack, spread, random)");
         }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ struct CpuPolicy {
   // CPUs (may be fractional) for a function of `memory_mb` on a host of `host_vcpus`.
   double CpusFor(int memory_mb, double host_vcpus) const;
   static const char* KindName(Kind k);
+  // The inverse of KindName; nullopt for an unknown name.
+  static std::optional<Kind> ParseKind(std::string_view name);
 };
 
 enum class Placement { kBinpack, kSpread, kRandom };
@@ -89,6 +92,7 @@ struct RegionConfig {
 };
 
 const char* PlacementName(Placement p);
+std::optional<Placement> ParsePlacement(std::string_view name);  // the inverse; nullopt when unknown
 const char* IsolationName(Isolation i);
 
 }  // namespace faasnet::region

@@ -13,24 +13,6 @@
 #include "s3client/client.h"
 
 namespace faasnet::suite {
-namespace {
-
-Result<region::CpuPolicy::Kind> CpuKind(const std::string& s) {
-  if (s == "paper-2019") return region::CpuPolicy::Kind::kPaper2019;
-  if (s == "lambda") return region::CpuPolicy::Kind::kLambda;
-  if (s == "fixed") return region::CpuPolicy::Kind::kFixed;
-  return Status::InvalidArgument("cpu_policy '" + s + "'");
-}
-
-Result<region::Placement> PlacementOf(const std::string& s) {
-  if (s == "binpack") return region::Placement::kBinpack;
-  if (s == "spread") return region::Placement::kSpread;
-  if (s == "random") return region::Placement::kRandom;
-  return Status::InvalidArgument("placement '" + s + "'");
-}
-
-}  // namespace
-
 LocalPlatform::LocalPlatform(LocalOptions options) : o_(std::move(options)) {}
 LocalPlatform::~LocalPlatform() { (void)Close(); }
 
@@ -42,8 +24,8 @@ Result<region::RegionConfig> LocalPlatform::ConfigFor(const Cell& cell) const {
   if (!profile.ok()) return profile.status().WithContext("cell " + cell.id);
   cfg.network.profile = *profile;
   if (cell.cpu_policy.empty() && !profile->cpu_policy.empty()) {
-    auto k = CpuKind(profile->cpu_policy);
-    if (!k.ok()) return k.status();
+    auto k = region::CpuPolicy::ParseKind(profile->cpu_policy);
+    if (!k) return Status::InvalidArgument("profile " + profile->name + ": cpu_policy '" + profile->cpu_policy + "'");
     cfg.cpu.kind = *k;
   }
   // One iperf3 server per worker that may run at once (at least the paper's 26 co-located functions,
@@ -52,13 +34,13 @@ Result<region::RegionConfig> LocalPlatform::ConfigFor(const Cell& cell) const {
   for (int i = 0; i < std::max(cell.concurrency, 26); ++i)
     cfg.network.iperf_ports.push_back(static_cast<uint16_t>(o_.iperf_base_port + i));
   if (!cell.cpu_policy.empty()) {
-    auto k = CpuKind(cell.cpu_policy);
-    if (!k.ok()) return k.status();
+    auto k = region::CpuPolicy::ParseKind(cell.cpu_policy);
+    if (!k) return Status::InvalidArgument("cpu_policy '" + cell.cpu_policy + "'");
     cfg.cpu.kind = *k;
   }
   if (!cell.placement.empty()) {
-    auto p = PlacementOf(cell.placement);
-    if (!p.ok()) return p.status();
+    auto p = region::ParsePlacement(cell.placement);
+    if (!p) return Status::InvalidArgument("placement '" + cell.placement + "'");
     cfg.placement = *p;
   }
   region::HostSpec proto = cfg.hosts.empty() ? region::HostSpec{} : cfg.hosts.front();

@@ -203,11 +203,6 @@ Result<Size> ParseSize(std::string_view s) {
   return Status::InvalidArgument("--size '" + std::string(s) + "': expected quick or full");
 }
 
-std::string Cell::region_key() const {
-  return profile + "|" + cpu_policy + "|" + placement + "|" + std::to_string(hosts) + "|" + std::to_string(host_vcpus) +
-         "|" + std::to_string(host_memory_mb);
-}
-
 Result<Scenario> Scenario::FromYaml(std::string_view text, Size size, std::string_view source_name) {
   Ctx c{std::string(source_name), size};
   Scenario s;

@@ -48,7 +48,6 @@ struct Cell {
   int hosts = 0;
   double host_vcpus = 0;   // 0 = the run's default host
   int host_memory_mb = 0;
-  std::string region_key() const;  // cells with equal keys share one region
 };
 
 struct Experiment {
