@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -24,6 +25,7 @@
 #include "base/strings.h"
 #include "cloud/aws_platform.h"
 #include "cloud/estimate.h"
+#include "cloud/package.h"
 #include "cloud/http_platform.h"
 #include "suite/local_platform.h"
 #include "suite/runner.h"
@@ -79,15 +81,22 @@ std::string NewRunId() {
   return buf;
 }
 
+// The native probe's directory. The local region runs the probe as built (functions/probe); a cloud
+// gets the bundle that carries its own loader and libraries (functions/probe-bundle).
+// FAASNET_PROBE_DIR: another build (tests, an arm64 build).
+std::string ProbeDir(bool bundle) {
+  const char* env = std::getenv("FAASNET_PROBE_DIR");
+  if (env && *env) return env;
+  std::error_code ec;
+  return (fs::read_symlink("/proc/self/exe", ec).parent_path() / (bundle ? "functions/probe-bundle" : "functions/probe"))
+      .string();
+}
+
 // The platform the flags ask for.
 Result<std::unique_ptr<suite::Platform>> MakePlatform(const RunFlags& f, const std::vector<suite::Cell>& cells,
                                                       std::function<void(const std::string&)> log) {
   std::error_code ec;
-  // FAASNET_PROBE_DIR: another build of the probe (tests, cross-compiled arm64).
-  const char* probe_env = std::getenv("FAASNET_PROBE_DIR");
-  std::string probe_dir = probe_env && *probe_env
-                              ? std::string(probe_env)
-                              : (fs::read_symlink("/proc/self/exe", ec).parent_path() / "functions/probe").string();
+  std::string probe_dir = ProbeDir(f.platform == "aws");
   if (f.platform == "local") {
     suite::LocalOptions lo;
     if (f.isolation == "none") lo.base.isolation = region::Isolation::kNone;
@@ -116,7 +125,8 @@ Result<std::unique_ptr<suite::Platform>> MakePlatform(const RunFlags& f, const s
     ao.credentials = *creds;
     ao.role_arn = !f.role.empty() ? f.role : (std::getenv("FAASNET_AWS_ROLE") ? std::getenv("FAASNET_AWS_ROLE") : "");
     ao.run_id = f.run_id.empty() ? NewRunId() : f.run_id;
-    ao.probe_dir = probe_dir;
+    if (std::any_of(cells.begin(), cells.end(), [](const suite::Cell& c) { return c.workload == "probe"; }))
+      ao.probe_dir = probe_dir;
     ao.boto3_dir = SourcePath("runtime/functions/boto3");
     ao.architecture = f.arch;
     ao.python_runtime = f.python_runtime;
@@ -261,8 +271,39 @@ int Run(const RunFlags& f) {
 }  // namespace
 
 void AddCloudCommand(CLI::App& app, Action* action) {
-  auto* cloud = app.add_subcommand("cloud", "Cloud platforms: find and remove what runs left behind");
+  auto* cloud = app.add_subcommand("cloud", "Cloud platforms: deployment packages; find and remove what runs left "
+                                            "behind");
   cloud->require_subcommand(1);
+
+  struct PackageFlags {
+    std::string workload, out, arch = "x86_64";
+  };
+  auto pf = std::make_shared<PackageFlags>();
+  auto* package = cloud->add_subcommand("package", "Write a workload's deployment zip, as --platform aws uploads it "
+                                                   "(the probe: provided.al2023, bundled with its libraries)");
+  package->add_option("workload", pf->workload, "probe or boto3")->required()->check(CLI::IsMember({"probe", "boto3"}));
+  package->add_option("--out", pf->out, "the zip to write")->required();
+  package->add_option("--arch", pf->arch, "x86_64 or arm64 (the probe must be built for it)")->capture_default_str();
+  package->callback([pf, action] {
+    *action = [pf] {
+      std::error_code ec;
+      const std::string dir = pf->workload == "boto3" ? SourcePath("runtime/functions/boto3") : ProbeDir(true);
+      auto zip = cloud::PackageWorkload(pf->workload, dir, pf->arch);
+      if (!zip.ok()) return Fail(zip.status());
+      const std::string tmp = pf->out + ".tmp";
+      {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(zip->data(), static_cast<std::streamsize>(zip->size()));
+        if (!out.flush()) return Fail(Status::IoError("cannot write " + tmp));
+      }
+      fs::rename(tmp, pf->out, ec);
+      if (ec) return Fail(Status::IoError("cannot write " + pf->out + ": " + ec.message()));
+      std::cout << "faasnet cloud package: " << pf->out << " (" << pf->workload << ", " << pf->arch << ", "
+                << zip->size() << " bytes, from " << dir << ")\n";
+      return kExitOk;
+    };
+  });
+
   auto* cleanup = cloud->add_subcommand("cleanup", "Delete functions tagged `faasnet` and buckets faasnet-<run> "
                                                    "(what an interrupted --platform aws run left)");
   auto f = std::make_shared<RunFlags>();

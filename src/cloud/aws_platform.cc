@@ -60,6 +60,10 @@ Result<std::unique_ptr<AwsPlatform>> AwsPlatform::Create(AwsOptions o) {
   if (o.role_arn.empty())
     return Status::InvalidArgument("aws: no execution role: give --role ARN (or FAASNET_AWS_ROLE); it must allow "
                                    "s3:GetObject/PutObject on the run's bucket and CloudWatch Logs");
+  if (o.architecture != "x86_64" && o.architecture != "arm64")
+    return Status::InvalidArgument("--arch " + o.architecture + ": x86_64 or arm64");
+  if (!o.probe_dir.empty())  // a probe for the wrong CPU is refused before anything is created
+    if (auto st = CheckProbe(o.probe_dir, o.architecture); !st.ok()) return st;
   std::unique_ptr<AwsPlatform> p(new AwsPlatform(std::move(o)));
   auto l = p->Lambda();
   if (!l.ok()) return l.status();
@@ -120,7 +124,8 @@ Result<std::string> AwsPlatform::EnsureFunction(const suite::FunctionNeed& need)
   if (it == functions_.end()) {
     auto& zip = zips_[need.workload];
     if (zip.empty()) {
-      auto z = ZipDirectory(need.workload == "boto3" ? o_.boto3_dir : o_.probe_dir);
+      auto z = PackageWorkload(need.workload, need.workload == "boto3" ? o_.boto3_dir : o_.probe_dir,
+                               o_.architecture);
       if (!z.ok()) return z.status().WithContext("workload " + need.workload);
       zip = std::move(*z);
     }

@@ -32,7 +32,7 @@ struct AwsOptions {
   s3::Credentials credentials;
   std::string role_arn;  // the functions' execution role (AWS requires one that can read/write the bucket)
   std::string run_id;    // [a-z0-9-], names and tags everything
-  std::string probe_dir;  // holds the native probe's `bootstrap`
+  std::string probe_dir;  // the probe bundle (build/functions/probe-bundle); "" when no cell runs the probe
   std::string boto3_dir;  // holds app.py
   std::string python_runtime = "python3.12";
   std::string architecture = "x86_64";

@@ -83,4 +83,40 @@ Result<std::string> ZipDirectory(const std::string& dir) {
   return BuildZip(entries);
 }
 
+Result<std::string> ElfArchitecture(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + " does not exist");
+  unsigned char h[20] = {};
+  in.read(reinterpret_cast<char*>(h), sizeof h);
+  if (in.gcount() < static_cast<std::streamsize>(sizeof h) || h[0] != 0x7f || h[1] != 'E' || h[2] != 'L' ||
+      h[3] != 'F')
+    return Status::InvalidArgument(path + " is not an ELF executable");
+  const unsigned machine = h[5] == 2 ? (h[18] << 8 | h[19]) : (h[18] | h[19] << 8);  // EI_DATA: 2 = big endian
+  if (machine == 62) return std::string("x86_64");    // EM_X86_64
+  if (machine == 183) return std::string("arm64");    // EM_AARCH64
+  return Status::InvalidArgument(path + " is built for ELF machine " + std::to_string(machine) +
+                                 ", which Lambda does not run (x86_64 or arm64)");
+}
+
+Status CheckProbe(const std::string& dir, const std::string& architecture) {
+  auto arch = ElfArchitecture(dir + "/bootstrap");
+  if (!arch.ok()) return arch.status().WithContext("the native probe (build/functions/probe-bundle)");
+  if (*arch != architecture)
+    return Status::InvalidArgument("the probe in " + dir + " is built for " + *arch + ", not " + architecture +
+                                   ": build faasnet on an " + architecture +
+                                   " machine and point FAASNET_PROBE_DIR at its functions/probe-bundle, or run with "
+                                   "--arch " + *arch);
+  return Status::Ok();
+}
+
+Result<std::string> PackageWorkload(const std::string& workload, const std::string& dir,
+                                    const std::string& architecture) {
+  if (workload == "probe") {
+    if (auto st = CheckProbe(dir, architecture); !st.ok()) return st;
+  } else if (workload != "boto3") {
+    return Status::InvalidArgument("unknown workload " + workload + " (probe or boto3)");
+  }
+  return ZipDirectory(dir);
+}
+
 }  // namespace faasnet::cloud

@@ -36,6 +36,49 @@ TEST(Package, ZipsKeepContentAndTheExecutableBit) {
   fs::remove_all(dir);
 }
 
+// An ELF header that names `machine` (little endian, 64-bit), padded to 64 bytes.
+std::string ElfHeader(uint16_t machine) {
+  std::string h(64, '\0');
+  h.replace(0, 4, "\x7f" "ELF");
+  h[4] = 2;  // ELFCLASS64
+  h[5] = 1;  // ELFDATA2LSB
+  h[18] = static_cast<char>(machine & 0xff);
+  h[19] = static_cast<char>(machine >> 8);
+  return h;
+}
+
+TEST(Package, TheProbeMustBeBuiltForTheFunctionsArchitecture) {
+  auto dir = fs::temp_directory_path() / ("faasnet-arch-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "x86" / "lib");
+  fs::create_directories(dir / "arm");
+  fs::create_directories(dir / "script");
+  std::ofstream(dir / "x86" / "bootstrap") << ElfHeader(62);
+  std::ofstream(dir / "x86" / "lib" / "ld.so") << "loader";
+  std::ofstream(dir / "arm" / "bootstrap") << ElfHeader(183);
+  std::ofstream(dir / "script" / "bootstrap") << "#!/bin/sh\nexec ./probe\n";
+
+  EXPECT_EQ(*ElfArchitecture((dir / "x86" / "bootstrap").string()), "x86_64");
+  EXPECT_EQ(*ElfArchitecture((dir / "arm" / "bootstrap").string()), "arm64");
+  EXPECT_EQ(ElfArchitecture((dir / "script" / "bootstrap").string()).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ElfArchitecture((dir / "none").string()).status().code(), Status::Code::kNotFound);
+
+  EXPECT_TRUE(CheckProbe((dir / "x86").string(), "x86_64").ok());
+  auto wrong = CheckProbe((dir / "x86").string(), "arm64");
+  EXPECT_EQ(wrong.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(wrong.message().find("built for x86_64, not arm64"), std::string::npos) << wrong.ToString();
+  EXPECT_NE(wrong.message().find("FAASNET_PROBE_DIR"), std::string::npos) << wrong.ToString();
+
+  auto zip = PackageWorkload("probe", (dir / "x86").string(), "x86_64");
+  ASSERT_TRUE(zip.ok()) << zip.status().ToString();
+  auto out = lambda::ExtractZip(*zip, (dir / "out").string());
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(fs::exists(dir / "out" / "lib" / "ld.so"));
+  EXPECT_FALSE(PackageWorkload("probe", (dir / "arm").string(), "x86_64").ok());
+  EXPECT_FALSE(PackageWorkload("probe", (dir / "script").string(), "x86_64").ok());
+  EXPECT_EQ(PackageWorkload("java", (dir / "x86").string(), "x86_64").status().code(), Status::Code::kInvalidArgument);
+  fs::remove_all(dir);
+}
+
 std::vector<suite::Cell> CellsOf(const char* yaml) {
   auto s = suite::Scenario::FromYaml(yaml, suite::Size::kQuick, "t.yaml");
   EXPECT_TRUE(s.ok()) << s.status().ToString();
@@ -79,6 +122,12 @@ TEST(AwsPlatform, RefusesBadRunIdsAndMissingRole) {
   auto p = AwsPlatform::Create(o);
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("--role"), std::string::npos);
+  o.role_arn = "arn:aws:iam::1:role/r";
+  o.architecture = "riscv64";
+  EXPECT_EQ(AwsPlatform::Create(o).status().code(), Status::Code::kInvalidArgument);
+  o.architecture = "arm64";
+  o.probe_dir = "/nonexistent/probe-bundle";
+  EXPECT_EQ(AwsPlatform::Create(o).status().code(), Status::Code::kNotFound);
 }
 
 }  // namespace
