@@ -8,11 +8,14 @@
 //   - per-exchange pacing (a bandwidth cap) and a first-byte delay,
 //   - "100 Continue" sent as soon as the handler asks for the body.
 //
-// Ownership: the Server owns its io_context, threads, acceptors and
-// connections. A Handler is called once per request with an Exchange that is
-// valid until the handler's coroutine returns. Thread-safety: Listen/Start/Stop
-// from one controlling thread; handlers run concurrently on the worker threads
-// (one request of a connection at a time).
+// Ownership: the Server owns its io_contexts (one per thread), threads,
+// acceptors and connections. A Handler is called once per request with an
+// Exchange that is valid until the handler's coroutine returns. Thread-safety:
+// Listen/Start/Stop from one controlling thread; connections are spread over
+// the threads in turn and each stays on its thread, so handlers of different
+// connections run concurrently, one request of a connection at a time. A
+// handler that blocks its thread stalls the other connections of that thread:
+// long blocking work (fsync, copies) belongs on a pool of the handler's own.
 #ifndef FAASNET_HTTP_SERVER_H_
 #define FAASNET_HTTP_SERVER_H_
 
@@ -34,7 +37,7 @@
 namespace faasnet::http {
 
 struct ServerOptions {
-  int threads = 4;                                  // worker threads (file I/O may block one)
+  int threads = 4;                                  // event loops, one thread each
   size_t max_header_bytes = 64 * 1024;              // larger heads get 431
   std::chrono::milliseconds idle_timeout{120'000};  // keep-alive idle and head read
   std::chrono::milliseconds io_timeout{300'000};    // a body read/write without progress

@@ -126,9 +126,22 @@ struct S3Service::Call {
 };
 
 S3Service::S3Service(ObjectStore* store, s3::SecretLookup secrets, S3ServiceOptions options)
-    : store_(store), secrets_(std::move(secrets)), options_(std::move(options)) {}
+    : store_(store),
+      secrets_(std::move(secrets)),
+      options_(std::move(options)),
+      file_pool_(std::make_unique<boost::asio::thread_pool>(std::max(1, options_.file_threads))) {}
 
-S3Service::~S3Service() = default;
+S3Service::~S3Service() { file_pool_->join(); }
+
+template <class F>
+awaitable<std::invoke_result_t<F&>> S3Service::OnFilePool(F work) {
+  using R = std::invoke_result_t<F&>;
+  // co_spawn hands its result over default-constructed first: carry it in an optional.
+  std::optional<R> r = co_await boost::asio::co_spawn(
+      file_pool_->get_executor(), [&work]() -> awaitable<std::optional<R>> { co_return work(); },
+      boost::asio::use_awaitable);
+  co_return std::move(*r);
+}
 
 RateLimiter* S3Service::LimiterFor(const std::string& bucket, const Behavior& b) {
   if (b.request_rate_per_s <= 0) return nullptr;
@@ -625,7 +638,8 @@ awaitable<void> S3Service::PutObject(Call& c) {
   ReadObjectHeaders(c.req, &meta);
   S3Error e = co_await ReceiveBody(c, file->get(), &meta);
   if (!e.ok()) co_return co_await SendError(c, e);
-  auto stored = store_->CommitObject(c.bucket, std::move(*file), std::move(meta));
+  auto stored = co_await OnFilePool(
+      [&] { return store_->CommitObject(c.bucket, std::move(*file), std::move(meta)); });
   if (!stored.ok()) co_return co_await SendError(c, stored.error());
   c.status = 200;
   http::Response r = c.Base(200);
@@ -670,7 +684,8 @@ awaitable<void> S3Service::CopyObject(Call& c) {
   ObjectMeta meta;
   meta.key = c.key;
   if (replace) ReadObjectHeaders(c.req, &meta);
-  auto stored = store_->CopyObject(src_bucket, src_key, c.bucket, std::move(meta), replace, c.owner);
+  auto stored = co_await OnFilePool(
+      [&] { return store_->CopyObject(src_bucket, src_key, c.bucket, std::move(meta), replace, c.owner); });
   if (!stored.ok()) co_return co_await SendError(c, stored.error());
   s3::XmlWriter w;
   w.Open("CopyObjectResult", true)
@@ -758,7 +773,7 @@ awaitable<void> S3Service::GetObject(Call& c, bool head) {
 
 awaitable<void> S3Service::DeleteObject(Call& c) {
   c.operation = "DeleteObject";
-  S3Error e = store_->DeleteObject(c.bucket, c.key, c.owner);
+  S3Error e = co_await OnFilePool([&] { return store_->DeleteObject(c.bucket, c.key, c.owner); });
   if (!e.ok()) co_return co_await SendError(c, e);
   c.status = 204;
   co_await c.ex.Respond(c.Base(204));
@@ -775,7 +790,7 @@ awaitable<void> S3Service::DeleteObjects(Call& c) {
   w.Open("DeleteResult", true);
   for (const auto& o : parsed->objects) {
     S3Error e = s3::ValidateObjectKey(o.key);
-    if (e.ok()) e = store_->DeleteObject(c.bucket, o.key, c.owner);
+    if (e.ok()) e = co_await OnFilePool([&] { return store_->DeleteObject(c.bucket, o.key, c.owner); });
     if (e.ok()) {
       if (!parsed->quiet) w.Open("Deleted").Element("Key", o.key).Close();
     } else {
@@ -826,8 +841,10 @@ awaitable<void> S3Service::UploadPart(Call& c) {
   ObjectMeta meta;
   S3Error e = co_await ReceiveBody(c, file->get(), &meta);
   if (!e.ok()) co_return co_await SendError(c, e);
-  auto part = store_->CommitPart(c.bucket, c.key, c.Q("uploadId"), static_cast<int>(number), std::move(*file),
-                                 meta.etag, meta.checksums);
+  auto part = co_await OnFilePool([&] {
+    return store_->CommitPart(c.bucket, c.key, c.Q("uploadId"), static_cast<int>(number), std::move(*file), meta.etag,
+                              meta.checksums);
+  });
   if (!part.ok()) co_return co_await SendError(c, part.error());
   c.status = 200;
   http::Response r = c.Base(200);
@@ -846,7 +863,8 @@ awaitable<void> S3Service::CompleteMultipartUpload(Call& c) {
   if (!parsed.ok()) co_return co_await SendError(c, parsed.error());
   std::vector<CompletedPart> parts;
   for (const auto& p : parsed->parts) parts.push_back(CompletedPart{p.part_number, p.etag});
-  auto done = store_->CompleteUpload(c.bucket, c.key, c.Q("uploadId"), parts, options_.etag_mode, c.owner);
+  auto done = co_await OnFilePool(
+      [&] { return store_->CompleteUpload(c.bucket, c.key, c.Q("uploadId"), parts, options_.etag_mode, c.owner); });
   if (!done.ok()) co_return co_await SendError(c, done.error());
   s3::XmlWriter w;
   w.Open("CompleteMultipartUploadResult", true)

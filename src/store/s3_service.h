@@ -20,6 +20,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio/thread_pool.hpp>
 
 #include "http/server.h"
 #include "s3/sigv4.h"
@@ -37,6 +41,9 @@ struct S3ServiceOptions {
   std::FILE* access_log = nullptr;    // one line per request; nullptr: none
   size_t body_buffer_bytes = 256 * 1024;
   size_t max_xml_body_bytes = 4 << 20;
+  // Threads for blocking file work (fsync and rename at commit, copies, deletes), so that a
+  // connection's event loop keeps serving its other connections meanwhile.
+  int file_threads = 2;
 };
 
 class S3Service {
@@ -86,6 +93,10 @@ class S3Service {
   // Reads a small body (XML) into memory, up to options_.max_xml_body_bytes.
   boost::asio::awaitable<s3::S3Result<std::string>> ReadSmallBody(Call& c);
 
+  // Runs `work` (blocking file work) on file_pool_; the caller resumes on its own loop.
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F&>> OnFilePool(F work);
+
   ObjectStore* store_;
   s3::SecretLookup secrets_;
   S3ServiceOptions options_;
@@ -93,6 +104,7 @@ class S3Service {
   std::mutex limiter_mu_;
   std::map<std::string, std::unique_ptr<RateLimiter>> limiters_;  // guarded by limiter_mu_
   std::mutex log_mu_;
+  std::unique_ptr<boost::asio::thread_pool> file_pool_;
 };
 
 }  // namespace faasnet::store

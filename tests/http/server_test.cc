@@ -10,7 +10,11 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <map>
+#include <mutex>
+#include <set>
 #include <thread>
+#include <vector>
 
 namespace faasnet::http {
 namespace {
@@ -153,6 +157,50 @@ TEST_F(ServerTest, FileResponsesWithOffsetAndPacing) {
   EXPECT_EQ(c.Read().second.size(), 3'000'002u);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_GE(s, 0.14);
+}
+
+// Each connection stays on one event-loop thread (its requests never wake another thread), and
+// consecutive connections go to different threads.
+TEST(ServerThreadsTest, AConnectionStaysOnOneThreadAndConnectionsAreSpread) {
+  std::mutex mu;
+  std::map<std::string, std::set<std::thread::id>> threads_of;  // by the request's X-Conn
+  auto handler = [&](Exchange& ex) -> asio::awaitable<void> {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      threads_of[std::string(ex.request().Header("X-Conn").value_or("?"))].insert(std::this_thread::get_id());
+    }
+    asio::steady_timer t(co_await asio::this_coro::executor);  // a wait resumes on the same thread
+    t.expires_after(std::chrono::milliseconds(1));
+    co_await t.async_wait(asio::use_awaitable);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      threads_of[std::string(ex.request().Header("X-Conn").value_or("?"))].insert(std::this_thread::get_id());
+    }
+    Response r;  // named: GCC 12 destroys a temporary argument of a co_awaited coroutine twice
+    co_await ex.Respond(std::move(r));
+  };
+  ServerOptions o;
+  o.threads = 3;
+  Server server(o, handler);
+  auto a = server.Listen("127.0.0.1:0");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(*a));
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 3; ++i) {
+      clients[i]->Send("GET / HTTP/1.1\r\nHost: h\r\nX-Conn: " + std::to_string(i) + "\r\n\r\n");
+      EXPECT_EQ(clients[i]->Read().first, 200);
+    }
+  }
+  std::set<std::thread::id> all;
+  for (int i = 0; i < 3; ++i) {
+    const auto& ids = threads_of[std::to_string(i)];
+    ASSERT_EQ(ids.size(), 1u) << "connection " << i << " ran on " << ids.size() << " threads";
+    all.insert(*ids.begin());
+  }
+  EXPECT_EQ(all.size(), 3u) << "three connections, three threads";
+  server.Stop();
 }
 
 TEST(ServerTimeoutTest, AWaitingHandlerIsNotAnIdleConnection) {
