@@ -28,6 +28,8 @@
 #                              while the 16-connection GET passes run; then each makes one more GET:
 #                              errors (target 0) and the GET throughput meanwhile
 #   The last line counts the figures that met their targets (6 targets).
+#   PUT and GET lines also print context switches per GB (server threads, voluntary + involuntary):
+#   unlike CPU time they barely move with other load, and each one is a thread woken for nothing.
 #
 # How to read them
 #   CPU-s/GB = (utime+stime) of the server process (all its threads; nginx: master + workers) during
@@ -174,6 +176,15 @@ ticks() {
     f=${f##*) }
     read -r -a a <<<"$f"
     s=$((s + a[11] + a[12]))
+  done
+  echo $s
+}
+# Context switches (voluntary + involuntary) of processes, all threads: steady where CPU time is not
+# (a wakeup of another thread per I/O completion shows here whatever else the machine does).
+csw() {
+  local s=0 p
+  for p in "$@"; do
+    s=$((s + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {t += $2} END {print t + 0}')))
   done
   echo $s
 }
@@ -324,11 +335,12 @@ run_pass() {
     put) args+=(-H "Expect:"); wfmt='%{http_code} %{size_upload} %{num_connects}\n' ;;
   esac
   [[ $server == nginx ]] || args+=("${SIGN[@]}")
-  local c0 c1 t0 t1
-  c0=$(ticks "$@"); t0=$(now)
+  local c0 c1 t0 t1 k0 k1
+  k0=$(csw "$@"); c0=$(ticks "$@"); t0=$(now)
   timeout 240 "${CLI[@]}" curl "${args[@]}" -w "$wfmt" -K "$cfg" >"$T/pass.out" 2>"$T/pass.err" || true
-  t1=$(now); c1=$(ticks "$@")
+  t1=$(now); c1=$(ticks "$@"); k1=$(csw "$@")
   P_TICKS=$((c1 - c0))
+  P_CSW=$((k1 - k0))
   P_SECONDS=$(calc %.6f "$t1 - $t0")
   read -r P_BYTES P_ERRORS P_CONNECTS < <(awk '{ if ($1 ~ /^2/) b += $2; else e++; c += $3 } END { print b+0, e+0, c+0 }' "$T/pass.out")
   local want
@@ -362,12 +374,13 @@ echo "=== store vs nginx: $OBJECTS objects x $SIZE_MB MB, $ROUNDS rounds, 127.0.
 
 # ---- PUT: 1 connection, default store (fsync on, etag fast) and --etag md5, alternating ----
 declare -A PT=([main]=0 [md5]=0 [nofsync]=0) PB=([main]=0 [md5]=0 [nofsync]=0) PE=([main]=0 [md5]=0 [nofsync]=0)
-declare -A PR=([main]="" [md5]="" [nofsync]="")
+declare -A PR=([main]="" [md5]="" [nofsync]="") PK=([main]=0 [md5]=0 [nofsync]=0)
 for ((r = 1; r <= ROUNDS; r++)); do
   for inst in main md5 nofsync; do
     pid_var=STORE_PID_$inst
     run_pass put store "$T/put-$inst.cfg" "${!pid_var}"
     PT[$inst]=$((PT[$inst] + P_TICKS)); PB[$inst]=$((PB[$inst] + P_BYTES)); PE[$inst]=$((PE[$inst] + P_ERRORS))
+    PK[$inst]=$((PK[$inst] + P_CSW))
     PR[$inst]+=" $(calc %.1f "$P_BYTES / $P_SECONDS / 1e6")"
   done
 done
@@ -387,8 +400,8 @@ cpu_put_md5=$(calc %.3f "${PT[md5]} / $TICK / (${PB[md5]} / 1e9)")
 cpu_put_nofsync=$(calc %.3f "${PT[nofsync]} / $TICK / (${PB[nofsync]} / 1e9)")
 ok=$(calc %d "($cpu_put <= 0.6 && ${PE[main]} == 0) ? 1 : 0")
 check "PUT CPU" "$ok"
-printf 'PUT 1 conn (fsync, etag fast): store %.2f CPU-s/GB (target <= 0.6, s3rver 6.4) [%s], %.0f MB/s, %d errors\n' \
-  "$cpu_put" "$(mark "$ok")" "$(echo "${PR[main]}" | median)" "${PE[main]}"
+printf 'PUT 1 conn (fsync, etag fast): store %.2f CPU-s/GB (target <= 0.6, s3rver 6.4) [%s], %.0f MB/s, %d errors, %.0f context switches/GB\n' \
+  "$cpu_put" "$(mark "$ok")" "$(echo "${PR[main]}" | median)" "${PE[main]}" "$(calc %.0f "${PK[main]} / (${PB[main]} / 1e9)")"
 printf 'PUT 1 conn (fsync, etag md5):  store %.2f CPU-s/GB (no target), %.0f MB/s, %d errors\n' \
   "$cpu_put_md5" "$(echo "${PR[md5]}" | median)" "${PE[md5]}"
 printf 'PUT 1 conn (no-fsync, fast):   store %.2f CPU-s/GB (no target: shows what the fsyncs cost), %.0f MB/s, %d errors\n' \
@@ -403,13 +416,14 @@ run_pass put store "$T/put-small.cfg" "$STORE_PID_main"
 get_figure() {
   local kind=$1 label=$2 r
   local st_ticks=0 st_bytes=0 st_err=0 st_rates="" ng_ticks=0 ng_bytes=0 ng_err=0 ng_rates="" st_conns=0
+  local st_csw=0 ng_csw=0
   for ((r = 1; r <= ROUNDS; r++)); do
     run_pass "$kind" store "$T/get-store.cfg" "$STORE_PID_main"
     st_ticks=$((st_ticks + P_TICKS)); st_bytes=$((st_bytes + P_BYTES)); st_err=$((st_err + P_ERRORS))
-    st_rates+=" $(calc %.1f "$P_BYTES / $P_SECONDS / 1e6")"; st_conns=$P_CONNECTS
+    st_rates+=" $(calc %.1f "$P_BYTES / $P_SECONDS / 1e6")"; st_conns=$P_CONNECTS; st_csw=$((st_csw + P_CSW))
     run_pass "$kind" nginx "$T/get-nginx.cfg" "${NGINX_PIDS[@]}"
     ng_ticks=$((ng_ticks + P_TICKS)); ng_bytes=$((ng_bytes + P_BYTES)); ng_err=$((ng_err + P_ERRORS))
-    ng_rates+=" $(calc %.1f "$P_BYTES / $P_SECONDS / 1e6")"
+    ng_rates+=" $(calc %.1f "$P_BYTES / $P_SECONDS / 1e6")"; ng_csw=$((ng_csw + P_CSW))
   done
   local cpu_st cpu_ng rate_st rate_ng ratio ok1 ok2
   cpu_st=$(calc %.3f "$st_ticks / $TICK / ($st_bytes / 1e9)")
@@ -421,8 +435,9 @@ get_figure() {
   ok2=$(calc %d "($ratio >= 0.9 && $st_err == 0) ? 1 : 0")
   check "$label CPU" "$ok1"
   check "$label throughput" "$ok2"
-  printf '%s: store %.2f CPU-s/GB (target <= 0.25) [%s], %.0f MB/s = %.2f x nginx (target >= 0.9) [%s]; nginx %.2f CPU-s/GB, %.0f MB/s; errors store %d nginx %d; store conns/pass %d\n' \
-    "$label" "$cpu_st" "$(mark "$ok1")" "$rate_st" "$ratio" "$(mark "$ok2")" "$cpu_ng" "$rate_ng" "$st_err" "$ng_err" "$st_conns"
+  printf '%s: store %.2f CPU-s/GB (target <= 0.25) [%s], %.0f MB/s = %.2f x nginx (target >= 0.9) [%s]; nginx %.2f CPU-s/GB, %.0f MB/s; errors store %d nginx %d; store conns/pass %d; context switches/GB store %.0f nginx %.0f\n' \
+    "$label" "$cpu_st" "$(mark "$ok1")" "$rate_st" "$ratio" "$(mark "$ok2")" "$cpu_ng" "$rate_ng" "$st_err" "$ng_err" "$st_conns" \
+    "$(calc %.0f "$st_csw / ($st_bytes / 1e9)")" "$(calc %.0f "$ng_csw / ($ng_bytes / 1e9)")"
   G_RATE_STORE=$rate_st
 }
 get_figure get1 "GET 1 conn"
