@@ -103,8 +103,9 @@ Status CheckProbe(const std::string& dir, const std::string& architecture) {
   if (!arch.ok()) return arch.status().WithContext("the native probe (build/functions/probe-bundle)");
   if (*arch != architecture)
     return Status::InvalidArgument("the probe in " + dir + " is built for " + *arch + ", not " + architecture +
-                                   ": build faasnet on an " + architecture +
-                                   " machine and point FAASNET_PROBE_DIR at its functions/probe-bundle, or run with "
+                                   ": build faasnet on an " + architecture + " machine" +
+                                   (architecture == "arm64" ? " (or run scripts/cross-probe arm64 here)" : "") +
+                                   " and point FAASNET_PROBE_DIR at its functions/probe-bundle, or run with "
                                    "--arch " + *arch);
   return Status::Ok();
 }

@@ -136,6 +136,7 @@ class AwsAdapterAgainstTheLocalRegion(unittest.TestCase):
         p, out = self.run_scenario("arch1", extra=("--arch", "arm64"))
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("built for x86_64, not arm64", p.stderr)
+        self.assertIn("scripts/cross-probe arm64", p.stderr)
         self.assertEqual(self.leftovers(), [])
         buckets = [b["Name"] for b in self.region.s3_client().list_buckets()["Buckets"]]
         self.assertNotIn("faasnet-arch1", buckets)
