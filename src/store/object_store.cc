@@ -134,6 +134,10 @@ S3Error PendingFile::Append(const char* data, size_t n) {
   return {};
 }
 
+void PendingFile::Reserve(uint64_t n) {
+  if (n > 0) (void)::fallocate(fd_.get(), FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(n));
+}
+
 namespace {
 
 // Appends the first `length` bytes of `src` to `dst`, in the kernel where it can.

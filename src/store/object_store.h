@@ -64,6 +64,10 @@ class PendingFile {
 
   // Appends data; an I/O failure (e.g. disk full) is InternalError.
   S3Error Append(const char* data, size_t n);
+  // Allocates disk space for `n` bytes ahead of the appends (the size stays
+  // what was appended): the file system allocates one extent at once instead
+  // of reserving blocks page by page as the data arrives. Best effort.
+  void Reserve(uint64_t n);
   uint64_t size() const { return size_; }
   int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }

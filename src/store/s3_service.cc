@@ -560,6 +560,7 @@ awaitable<S3Error> S3Service::ReceiveBody(Call& c, PendingFile* file, ObjectMeta
     if (!opts.ok()) co_return opts.error();
     decoder.emplace(std::move(*opts));
   }
+  if (expected_size) file->Reserve(*expected_size);
   std::vector<char> buf(options_.body_buffer_bytes);
   uint64_t total = 0;
   S3Error sink_error;
