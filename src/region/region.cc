@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -344,7 +345,13 @@ LambdaResult<std::shared_ptr<Region::SandboxState>> Region::StartSandbox(const F
     if (auto it = fn.config.environment.find("FAASNET_PIN_HOST"); it != fn.config.environment.end()) {
       pinned = it->second;
     }
-    auto pick = placer_.Pick(loads_, mem, pinned);
+    std::vector<std::shared_ptr<SandboxState>> evicted;
+    auto pick = PickEvictingLocked(mem, pinned, &evicted);
+    for (auto& sb : evicted) {
+      spdlog::info("region: evicted idle sandbox {} ({} MB of {}) to make room for {}", sb->id, sb->memory_mb,
+                   sb->function, fn.config.function_name);
+      asio::post(ioc_, [this, sb] { Teardown(*sb); });
+    }
     if (!pick) {
       return LambdaError::TooManyRequestsException(
           "ConcurrentInvocationLimitExceeded",
@@ -495,20 +502,48 @@ void Region::Release(const std::shared_ptr<SandboxState>& sb, bool healthy) {
 void Region::Retire(const std::shared_ptr<SandboxState>& sb) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!sandboxes_.erase(sb->id)) return;  // already retired
-    if (sb->sb) by_key_.erase(sb->sb->runtime_key());
-    loads_[sb->host].used_mb -= sb->memory_mb;
-    loads_[sb->host].sandboxes -= 1;
-    sb->phase = SandboxState::Phase::kDead;
-    if (sb->next_waiter) sb->next_waiter->Fire();
-    auto it = functions_.find(sb->function);
-    if (it != functions_.end()) {
-      auto& idle = it->second->idle;
-      idle.erase(std::remove(idle.begin(), idle.end(), sb), idle.end());
-    }
+    if (!DetachLocked(sb)) return;  // already retired
   }
   // Kernel teardown off the API threads.
   asio::post(ioc_, [this, sb] { Teardown(*sb); });
+}
+
+bool Region::DetachLocked(const std::shared_ptr<SandboxState>& sb) {
+  if (!sandboxes_.erase(sb->id)) return false;
+  if (sb->sb) by_key_.erase(sb->sb->runtime_key());
+  loads_[sb->host].used_mb -= sb->memory_mb;
+  loads_[sb->host].sandboxes -= 1;
+  sb->phase = SandboxState::Phase::kDead;
+  if (sb->next_waiter) sb->next_waiter->Fire();
+  auto it = functions_.find(sb->function);
+  if (it != functions_.end()) {
+    auto& idle = it->second->idle;
+    idle.erase(std::remove(idle.begin(), idle.end(), sb), idle.end());
+  }
+  return true;
+}
+
+std::optional<size_t> Region::PickEvictingLocked(int memory_mb, const std::string& pinned,
+                                                 std::vector<std::shared_ptr<SandboxState>>* evicted) {
+  if (auto pick = placer_.Pick(loads_, memory_mb, pinned)) return pick;
+  // As a platform under memory pressure: idle sandboxes give their memory back, least recently
+  // used first, but only when that makes room (busy ones are never touched).
+  std::vector<std::shared_ptr<SandboxState>> idle;
+  auto loads = loads_;
+  for (auto& [id, sb] : sandboxes_) {
+    if (sb->phase != SandboxState::Phase::kIdle) continue;
+    if (!pinned.empty() && loads_[sb->host].id != pinned) continue;
+    idle.push_back(sb);
+    loads[sb->host].used_mb -= sb->memory_mb;
+    loads[sb->host].sandboxes -= 1;
+  }
+  if (idle.empty() || !placer_.Pick(loads, memory_mb, pinned)) return std::nullopt;
+  std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) { return a->last_used < b->last_used; });
+  for (auto& sb : idle) {
+    if (DetachLocked(sb)) evicted->push_back(sb);
+    if (auto pick = placer_.Pick(loads_, memory_mb, pinned)) return pick;
+  }
+  return std::nullopt;
 }
 
 awaitable<void> Region::Monitor(std::shared_ptr<SandboxState> sb) {

@@ -127,6 +127,13 @@ class Region final : public lambda::Platform, public lambda::RuntimeBroker {
   lambda::LambdaResult<std::shared_ptr<SandboxState>> StartSandbox(const Function& fn, int version);
   void Release(const std::shared_ptr<SandboxState>& sb, bool healthy);
   void Retire(const std::shared_ptr<SandboxState>& sb);
+  // Retire's bookkeeping, under mu_; false when `sb` was retired already.
+  bool DetachLocked(const std::shared_ptr<SandboxState>& sb);
+  // A host for a new sandbox of `memory_mb`; when none has room, evicts idle
+  // sandboxes (least recently used first, only if that makes room) into
+  // `evicted`, whose teardown the caller posts. Under mu_.
+  std::optional<size_t> PickEvictingLocked(int memory_mb, const std::string& pinned,
+                                           std::vector<std::shared_ptr<SandboxState>>* evicted);
   boost::asio::awaitable<void> Monitor(std::shared_ptr<SandboxState> sb);
   boost::asio::awaitable<void> IdleReaper();
   std::vector<std::string> EnvFor(const Function& fn, size_t host) const;

@@ -265,6 +265,53 @@ class RegionLimitsTest(unittest.TestCase):
         self.assertLessEqual(outcomes.count("ok"), 3)
 
 
+class RegionEvictionTest(unittest.TestCase):
+    """A host without room for a new sandbox takes memory back from idle ones, least recently used
+    first and only as much as it needs, as a platform does under memory pressure."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.region = RegionServer("none", "hosts: [{id: a, vcpus: 1, memory: 384}]\nidle_timeout: 10m\n").start()
+        cls.client = cls.region.lambda_client()
+        for name, mb in (("old", 128), ("recent", 128), ("mid", 256), ("huge", 512)):
+            cls.client.create_function(FunctionName=name, Runtime="provided.al2", Role=ROLE, MemorySize=mb,
+                                       Code={"ZipFile": native_noop_zip()})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.region.cleanup()
+
+    def record(self, request_id):
+        for x in self.region.records_list():
+            if x["request_id"] == request_id:
+                return x
+        self.fail(f"no record for {request_id}")
+
+    def call(self, name):
+        r = self.client.invoke(FunctionName=name, Payload=b"{}")
+        self.assertNotIn("FunctionError", r)
+        return self.record(r["ResponseMetadata"]["RequestId"])
+
+    def test_idle_sandboxes_make_room_least_recently_used_first(self):
+        old = self.call("old")
+        time.sleep(0.05)
+        recent = self.call("recent")
+        self.assertTrue(old["cold"] and recent["cold"])
+        # 256 MB free would need 128 more: only the least recently used sandbox goes.
+        mid = self.call("mid")
+        self.assertTrue(mid["cold"])
+        again = self.call("recent")
+        self.assertFalse(again["cold"], "the more recently used sandbox must have stayed warm")
+        self.assertEqual(again["sandbox_id"], recent["sandbox_id"])
+        back = self.call("old")
+        self.assertTrue(back["cold"], "the least recently used sandbox must have been evicted")
+        self.assertNotEqual(back["sandbox_id"], old["sandbox_id"])
+        # More than the host has: evicting would not help, so nothing is evicted and the answer is 429.
+        with self.assertRaises(self.client.exceptions.TooManyRequestsException):
+            self.client.invoke(FunctionName="huge", Payload=b"{}")
+        self.assertFalse(self.call("recent")["cold"])
+
+
 @unittest.skipUnless(ROOT or os.environ.get("CI") == "true", "full isolation needs root (netns, veth, cgroups)")
 class RegionFullIsolationTest(RegionTestBase, unittest.TestCase):
     isolation = "full"
