@@ -28,6 +28,7 @@
 #include "cloud/package.h"
 #include "cloud/http_platform.h"
 #include "suite/local_platform.h"
+#include "sys/fd.h"
 #include "suite/runner.h"
 #include "suite/scenario.h"
 
@@ -291,11 +292,7 @@ void AddCloudCommand(CLI::App& app, Action* action) {
       auto zip = cloud::PackageWorkload(pf->workload, dir, pf->arch);
       if (!zip.ok()) return Fail(zip.status());
       const std::string tmp = pf->out + ".tmp";
-      {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(zip->data(), static_cast<std::streamsize>(zip->size()));
-        if (!out.flush()) return Fail(Status::IoError("cannot write " + tmp));
-      }
+      if (auto st = sys::CreateFile(tmp, *zip); !st.ok()) return Fail(st);
       fs::rename(tmp, pf->out, ec);
       if (ec) return Fail(Status::IoError("cannot write " + pf->out + ": " + ec.message()));
       std::cout << "faasnet cloud package: " << pf->out << " (" << pf->workload << ", " << pf->arch << ", "

@@ -1,10 +1,13 @@
 #include "cloud/package.h"
 
+#include <elf.h>
 #include <sys/stat.h>
 #include <zip.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -86,14 +89,14 @@ Result<std::string> ZipDirectory(const std::string& dir) {
 Result<std::string> ElfArchitecture(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(path + " does not exist");
-  unsigned char h[20] = {};
-  in.read(reinterpret_cast<char*>(h), sizeof h);
-  if (in.gcount() < static_cast<std::streamsize>(sizeof h) || h[0] != 0x7f || h[1] != 'E' || h[2] != 'L' ||
-      h[3] != 'F')
+  Elf64_Ehdr h{};  // e_ident and e_machine sit at the same offsets in 32- and 64-bit headers
+  in.read(reinterpret_cast<char*>(&h), offsetof(Elf64_Ehdr, e_machine) + sizeof h.e_machine);
+  if (!in || std::memcmp(h.e_ident, ELFMAG, SELFMAG) != 0)
     return Status::InvalidArgument(path + " is not an ELF executable");
-  const unsigned machine = h[5] == 2 ? (h[18] << 8 | h[19]) : (h[18] | h[19] << 8);  // EI_DATA: 2 = big endian
-  if (machine == 62) return std::string("x86_64");    // EM_X86_64
-  if (machine == 183) return std::string("arm64");    // EM_AARCH64
+  const unsigned char* m = reinterpret_cast<const unsigned char*>(&h.e_machine);
+  const unsigned machine = h.e_ident[EI_DATA] == ELFDATA2MSB ? (m[0] << 8 | m[1]) : (m[0] | m[1] << 8);
+  if (machine == EM_X86_64) return std::string("x86_64");
+  if (machine == EM_AARCH64) return std::string("arm64");
   return Status::InvalidArgument(path + " is built for ELF machine " + std::to_string(machine) +
                                  ", which Lambda does not run (x86_64 or arm64)");
 }
