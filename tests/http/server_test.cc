@@ -46,6 +46,33 @@ class Client {
     buf_.erase(0, len);
     return {status, body};
   }
+  // Reads one response head; returns status and its Content-Length value.
+  std::pair<int, std::string> ReadHeadOnly() {
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) Fill();
+    std::string head = buf_.substr(0, end);
+    buf_.erase(0, end + 4);
+    std::string len;
+    auto pos = head.find("Content-Length: ");
+    if (pos != std::string::npos) len = head.substr(pos + 16, head.find("\r\n", pos) - pos - 16);
+    return {std::stoi(head.substr(9, 3)), len};
+  }
+  // True when the peer closes before sending the head and all of its Content-Length.
+  bool ClosedBeforeWholeResponse() {
+    for (;;) {
+      size_t end = buf_.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        auto pos = buf_.find("Content-Length: ");
+        size_t len = pos < end ? std::stoul(buf_.substr(pos + 16)) : 0;
+        if (buf_.size() >= end + 4 + len) return false;
+      }
+      boost::system::error_code ec;
+      char tmp[65536];
+      size_t n = socket_.read_some(asio::buffer(tmp), ec);
+      if (ec) return true;
+      buf_.append(tmp, n);
+    }
+  }
   bool Closed() {
     boost::system::error_code ec;
     char c;
@@ -70,12 +97,20 @@ asio::awaitable<void> Echo(Exchange& ex) {
   if (req.RawPath() == "/file") {
     char path[] = "/tmp/faasnet-http-test-XXXXXX";
     int fd = mkstemp(path);
-    std::string data(3'000'000, 'f');
+    size_t size = 3'000'000;
+    if (auto v = req.Header("X-Size")) size = std::stoull(std::string(*v));
+    std::string data;
+    for (size_t i = 0; i < size; ++i) data += static_cast<char>('a' + i % 26);
     data += "END";
     EXPECT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
     ::unlink(path);
     if (auto rate = req.Header("X-Rate")) ex.SetRateLimit(std::stoull(std::string(*rate)));
-    co_await ex.RespondFile(std::move(r), fd, 1, data.size() - 1);
+    uint64_t promised = data.size() - 1;
+    if (req.Header("X-Short")) promised += 10;  // the file is shorter than the length sent
+    Status st = co_await ex.RespondFile(std::move(r), fd, 1, promised);
+    if (req.Header("X-Short")) {
+      EXPECT_FALSE(st.ok());
+    }
     ::close(fd);
     co_return;
   }
@@ -84,6 +119,18 @@ asio::awaitable<void> Echo(Exchange& ex) {
     t.expires_after(std::chrono::milliseconds(700));
     co_await t.async_wait(asio::use_awaitable);
     r.body = "waited";
+    co_await ex.Respond(std::move(r));
+    co_return;
+  }
+  if (req.RawPath() == "/sink") {  // reads with a large buffer, as the store does; answers the byte count
+    std::vector<char> buf(512 << 10);
+    size_t total = 0;
+    for (;;) {
+      auto n = co_await ex.ReadBody(buf.data(), buf.size());
+      if (!n.ok() || *n == 0) break;
+      total += *n;
+    }
+    r.body = "sink " + std::to_string(total);
     co_await ex.Respond(std::move(r));
     co_return;
   }
@@ -159,6 +206,39 @@ TEST_F(ServerTest, FileResponsesWithOffsetAndPacing) {
   EXPECT_GE(s, 0.14);
 }
 
+// Small files go out with their head in one write, large ones by sendfile under
+// TCP_CORK: both give the exact bytes, and the connection stays usable after
+// either (the cork is off again: the next response arrives whole).
+TEST_F(ServerTest, SmallAndLargeFileResponsesKeepTheConnection) {
+  Client c(addr_);
+  for (size_t size : {size_t{0}, size_t{100}, size_t{16382}, size_t{16383}, size_t{70000}, size_t{1'000'000}}) {
+    c.Send("GET /file HTTP/1.1\r\nHost: h\r\nX-Size: " + std::to_string(size) + "\r\n\r\n");
+    auto [status, body] = c.Read();
+    EXPECT_EQ(status, 200) << size;
+    std::string want;
+    for (size_t i = 1; i < size; ++i) want += static_cast<char>('a' + i % 26);
+    want = size == 0 ? std::string("ND") : want + "END";
+    EXPECT_EQ(body, want) << size;
+    c.Send("HEAD /file HTTP/1.1\r\nHost: h\r\nX-Size: " + std::to_string(size) + "\r\n\r\n");
+    // A HEAD answer has the length but no body: read the head only.
+    c.Send("PUT /after HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok");
+    auto [hs, hbody] = c.ReadHeadOnly();
+    EXPECT_EQ(hs, 200) << size;
+    EXPECT_EQ(hbody, std::to_string(want.size())) << size;
+    EXPECT_EQ(c.Read().second, "PUT /after ok") << size;
+  }
+}
+
+// A file shorter than the length promised in the head ends the connection
+// (a client must never take a short body for a whole one), small or large.
+TEST_F(ServerTest, AShortFileClosesTheConnection) {
+  for (size_t size : {size_t{100}, size_t{200'000}}) {
+    Client c(addr_);
+    c.Send("GET /file HTTP/1.1\r\nHost: h\r\nX-Short: 1\r\nX-Size: " + std::to_string(size) + "\r\n\r\n");
+    EXPECT_TRUE(c.ClosedBeforeWholeResponse()) << size;
+  }
+}
+
 // Each connection stays on one event-loop thread (its requests never wake another thread), and
 // consecutive connections go to different threads.
 TEST(ServerThreadsTest, AConnectionStaysOnOneThreadAndConnectionsAreSpread) {
@@ -203,20 +283,52 @@ TEST(ServerThreadsTest, AConnectionStaysOnOneThreadAndConnectionsAreSpread) {
   server.Stop();
 }
 
+// Starts `server` on a loopback port; returns its address (empty on failure).
+std::string StartEcho(Server* server) {
+  auto addr = server->Listen("127.0.0.1:0");
+  EXPECT_TRUE(addr.ok());
+  EXPECT_TRUE(server->Start().ok());
+  return addr.ok() ? *addr : std::string();
+}
+
 TEST(ServerTimeoutTest, AWaitingHandlerIsNotAnIdleConnection) {
   ServerOptions o;
   o.idle_timeout = std::chrono::milliseconds(200);
   o.io_timeout = std::chrono::milliseconds(200);
   Server server(o, Echo);
-  auto addr = server.Listen("127.0.0.1:0");
-  ASSERT_TRUE(addr.ok());
-  ASSERT_TRUE(server.Start().ok());
-  Client c(*addr);
+  std::string addr = StartEcho(&server);
+  ASSERT_FALSE(addr.empty());
+  Client c(addr);
   c.Send("GET /wait HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(c.Read().second, "waited");  // 700 ms > both timeouts
   // An idle connection is still closed after the idle timeout.
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   EXPECT_TRUE(c.Closed());
+}
+
+// Body reads wait for batches of bytes (SO_RCVLOWAT), but never long: a
+// client that sends fast and then slows to a trickle is neither stalled nor
+// cut off by the I/O timeout, and a fast upload arrives whole.
+TEST(ServerTimeoutTest, ABodyThatSlowsToATrickleIsNotCutOff) {
+  ServerOptions o;
+  o.io_timeout = std::chrono::milliseconds(500);
+  Server server(o, Echo);
+  std::string addr = StartEcho(&server);
+  ASSERT_FALSE(addr.empty());
+  Client c(addr);
+  std::string fast(5 << 20, 'x');
+  c.Send("PUT /sink HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(fast.size()) + "\r\n\r\n" + fast);
+  EXPECT_EQ(c.Read().second, "sink " + std::to_string(fast.size()));
+  const size_t burst = 300 << 10, pieces = 15, piece = 1000;
+  c.Send("PUT /sink HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(burst + pieces * piece) + "\r\n\r\n" +
+         std::string(burst, 'y'));
+  for (size_t i = 0; i < pieces; ++i) {  // 1.5 s of trickle: three times the I/O timeout
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    c.Send(std::string(piece, 'z'));
+  }
+  auto [status, body] = c.Read();
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, "sink " + std::to_string(burst + pieces * piece));
 }
 
 TEST_F(ServerTest, MalformedHeadGets400AndServerGoesOn) {
