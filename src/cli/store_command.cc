@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "base/log.h"
+#include "base/units.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "store/store_server.h"
@@ -20,6 +21,7 @@ struct ServeFlags {
   std::string etag = "fast";
   std::string access_log = "-";
   std::string region = "us-east-1";
+  std::string spare = "512MiB";
   bool no_fsync = false;
   bool allow_anonymous = false;
   int threads = 4;
@@ -30,6 +32,9 @@ int Serve(const ServeFlags& f) {
   o.data_dir = f.data_dir;
   o.listen = f.listen;
   o.store.fsync = !f.no_fsync;
+  auto spare = ParseBytes(f.spare);
+  if (!spare.ok()) return Fail(Status::InvalidArgument("--spare: " + spare.status().message()));
+  o.store.spare_bytes = *spare;
   o.service.region = f.region;
   o.service.allow_anonymous = f.allow_anonymous;
   o.service.etag_mode = f.etag == "md5" ? store::EtagMode::kMd5 : store::EtagMode::kFast;
@@ -84,6 +89,10 @@ void AddStoreCommand(CLI::App& app, Action* action) {
   serve->add_option("--access-log", f->access_log, "Access log file, '-' for stdout, 'none' to disable")
       ->capture_default_str();
   serve->add_option("--region", f->region, "Region the store reports")->capture_default_str();
+  serve->add_option("--spare", f->spare,
+                    "Disk space replaced and deleted objects' files may keep, to be overwritten in place by later "
+                    "writes (faster than new files); 0 frees it at once")
+      ->capture_default_str();
   serve->add_flag("--no-fsync", f->no_fsync, "Skip fsync before acknowledging writes (faster, not crash-safe)");
   serve->add_flag("--allow-anonymous", f->allow_anonymous, "Accept unsigned requests (refused by default)");
   serve->add_option("--threads", f->threads, "Worker threads")->check(CLI::Range(1, 256))->capture_default_str();

@@ -169,6 +169,75 @@ S3Error AppendFrom(PendingFile* dst, int src, uint64_t length, const std::string
 
 }  // namespace
 
+// ---- inode leases and spare files ----
+
+InodeLease& InodeLease::operator=(InodeLease&& o) noexcept {
+  if (this != &o) {
+    if (store_) store_->Release(inode_);
+    store_ = std::exchange(o.store_, nullptr);
+    inode_ = o.inode_;
+  }
+  return *this;
+}
+
+InodeLease::~InodeLease() {
+  if (store_) store_->Release(inode_);
+}
+
+std::mutex& ObjectStore::PathLock(const std::string& path) const {
+  return path_mu_[std::hash<std::string>{}(path) % path_mu_.size()];
+}
+
+InodeLease ObjectStore::Lease(uint64_t inode) const {
+  std::lock_guard<std::mutex> lock(leases_mu_);
+  ++leases_[inode];
+  return InodeLease(this, inode);
+}
+
+void ObjectStore::Release(uint64_t inode) const {
+  std::lock_guard<std::mutex> lock(leases_mu_);
+  auto it = leases_.find(inode);
+  if (it != leases_.end() && --it->second <= 0) leases_.erase(it);
+}
+
+std::optional<ObjectStore::Spare> ObjectStore::KeepSpare(const std::string& path) {
+  if (options_.spare_bytes == 0) return std::nullopt;
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) return std::nullopt;
+  {
+    std::lock_guard<std::mutex> lock(leases_mu_);
+    if (leases_.count(static_cast<uint64_t>(st.st_ino))) return std::nullopt;  // a reader has it open
+  }
+  Spare spare{dir_ + "/tmp/spare-" + RandomHex(8), static_cast<uint64_t>(st.st_blocks) * 512};
+  {
+    std::lock_guard<std::mutex> lock(spares_mu_);
+    if (spare_bytes_ + spare.bytes > options_.spare_bytes) return std::nullopt;
+    spare_bytes_ += spare.bytes;  // reserved now; SettleSpare keeps or returns it
+  }
+  if (::link(path.c_str(), spare.path.c_str()) != 0) {
+    SettleSpare(Spare{"", spare.bytes}, false);
+    return std::nullopt;
+  }
+  return spare;
+}
+
+void ObjectStore::SettleSpare(std::optional<Spare> spare, bool keep) {
+  if (!spare) return;
+  if (keep) {
+    std::lock_guard<std::mutex> lock(spares_mu_);
+    spares_.push_back(std::move(*spare));
+    return;
+  }
+  if (!spare->path.empty()) ::unlink(spare->path.c_str());
+  std::lock_guard<std::mutex> lock(spares_mu_);
+  spare_bytes_ -= spare->bytes;
+}
+
+size_t ObjectStore::spare_count() const {
+  std::lock_guard<std::mutex> lock(spares_mu_);
+  return spares_.size();
+}
+
 // ---- Open / load ----
 
 Result<std::unique_ptr<ObjectStore>> ObjectStore::Open(const std::string& dir, StoreOptions options) {
@@ -195,7 +264,10 @@ Result<std::unique_ptr<ObjectStore>> ObjectStore::Open(const std::string& dir, S
   return store;
 }
 
-ObjectStore::~ObjectStore() = default;
+ObjectStore::~ObjectStore() {
+  // Spares are only a cache of files to overwrite: a clean stop frees their space.
+  for (const auto& s : spares_) ::unlink(s.path.c_str());
+}
 
 Status ObjectStore::Load() {
   std::error_code ec;
@@ -355,6 +427,19 @@ S3Result<std::unique_ptr<PendingFile>> ObjectStore::BeginWrite(const std::string
     auto found = FindBucket(bucket, owner);
     if (!found.ok()) return found.error();
   }
+  for (;;) {  // a spare file first (overwritten from offset 0; Seal cuts it to what was written)
+    Spare spare;
+    {
+      std::lock_guard<std::mutex> lock(spares_mu_);
+      if (spares_.empty()) break;
+      spare = std::move(spares_.back());
+      spares_.pop_back();
+      spare_bytes_ -= spare.bytes;
+    }
+    int fd = ::open(spare.path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd >= 0) return std::make_unique<PendingFile>(spare.path, FileDescriptor(fd));
+    ::unlink(spare.path.c_str());
+  }
   std::string path = dir_ + "/tmp/" + RandomHex(12);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return InternalErrno(errno, "create", path);
@@ -362,13 +447,16 @@ S3Result<std::unique_ptr<PendingFile>> ObjectStore::BeginWrite(const std::string
 }
 
 S3Error ObjectStore::Seal(PendingFile* file, ObjectMeta* meta) {
-  // The data may have arrived by write(2) or copy_file_range(2): the file size is the truth.
+  // The data arrived by write(2) or copy_file_range(2) at the file offset:
+  // the offset is where the data ends. A spare file may be longer: cut it.
+  off_t end = ::lseek(file->fd(), 0, SEEK_CUR);
+  if (end < 0) return InternalErrno(errno, "seek", file->path());
   struct stat st;
   if (::fstat(file->fd(), &st) != 0) return InternalErrno(errno, "stat", file->path());
-  meta->size = static_cast<uint64_t>(st.st_size);
+  if (st.st_size != end && ::ftruncate(file->fd(), end) != 0) return InternalErrno(errno, "truncate", file->path());
+  meta->size = static_cast<uint64_t>(end);
   meta->inode = static_cast<uint64_t>(st.st_ino);
   std::string trailer = EncodeTrailer(*meta, meta->size);
-  if (::lseek(file->fd(), 0, SEEK_END) < 0) return InternalErrno(errno, "seek", file->path());
   S3Error e = file->Append(trailer.data(), trailer.size());
   if (!e.ok()) return e;
   if (options_.fsync && ::fdatasync(file->fd()) != 0) return InternalErrno(errno, "fsync", file->path());
@@ -384,11 +472,18 @@ S3Result<ObjectMeta> ObjectStore::CommitObject(const std::string& bucket, std::u
   if (!e.ok()) return e;
   std::string shard = dest.substr(0, dest.rfind('/'));
   {
+    std::lock_guard<std::mutex> path_lock(PathLock(dest));
     std::unique_lock lock(mu_);
     auto it = buckets_.find(bucket);
     if (it == buckets_.end() || it->second->deleted) return S3Error::NoSuchBucket();
     if (::mkdir(shard.c_str(), 0755) != 0 && errno != EEXIST) return InternalErrno(errno, "mkdir", shard);
-    if (::rename(file->path().c_str(), dest.c_str()) != 0) return InternalErrno(errno, "rename to", dest);
+    auto spare = it->second->objects.count(meta.key) ? KeepSpare(dest) : std::nullopt;
+    if (::rename(file->path().c_str(), dest.c_str()) != 0) {
+      int err = errno;
+      SettleSpare(std::move(spare), false);
+      return InternalErrno(err, "rename to", dest);
+    }
+    SettleSpare(std::move(spare), true);
     file->MarkCommitted();
     it->second->objects[meta.key] = meta;
   }
@@ -399,6 +494,10 @@ S3Result<ObjectMeta> ObjectStore::CommitObject(const std::string& bucket, std::u
 S3Result<OpenObject> ObjectStore::OpenForRead(const std::string& bucket, const std::string& key,
                                               const std::string& owner) const {
   OpenObject o;
+  std::string path = ObjectPath(bucket, key);
+  // Under the path's lock: the index entry and the file opened are the same
+  // object, and the file is leased before anyone can rename it away.
+  std::lock_guard<std::mutex> path_lock(PathLock(path));
   {
     std::shared_lock lock(mu_);
     auto found = FindBucket(bucket, owner);
@@ -407,17 +506,18 @@ S3Result<OpenObject> ObjectStore::OpenForRead(const std::string& bucket, const s
     if (it == (*found)->objects.end()) return S3Error::NoSuchKey();
     o.meta = it->second;
   }
-  std::string path = ObjectPath(bucket, key);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return S3Error::NoSuchKey();  // deleted meanwhile
     return InternalErrno(errno, "open", path);
   }
   o.fd = FileDescriptor(fd);
-  // The index describes the file we opened unless a writer replaced it in
-  // between: then the file's own trailer is the truth.
   struct stat st;
-  if (::fstat(fd, &st) == 0 && o.meta.inode != 0 && static_cast<uint64_t>(st.st_ino) == o.meta.inode) return o;
+  if (::fstat(fd, &st) != 0) return InternalErrno(errno, "stat", path);
+  o.lease = Lease(static_cast<uint64_t>(st.st_ino));
+  // The index describes the file we opened unless it is an older store's
+  // entry without an inode: then the file's own trailer is the truth.
+  if (o.meta.inode != 0 && static_cast<uint64_t>(st.st_ino) == o.meta.inode) return o;
   auto meta = ReadTrailer(fd, path);
   if (!meta.ok()) return Internal(meta.status());
   if (meta->key != key) return S3Error::NoSuchKey();
@@ -439,12 +539,19 @@ S3Result<ObjectMeta> ObjectStore::Stat(const std::string& bucket, const std::str
 S3Error ObjectStore::DeleteObject(const std::string& bucket, const std::string& key, const std::string& owner) {
   std::string path = ObjectPath(bucket, key);
   {
+    std::lock_guard<std::mutex> path_lock(PathLock(path));
     std::unique_lock lock(mu_);
     auto found = FindBucket(bucket, owner);
     if (!found.ok()) return found.error();
     auto* b = buckets_.at(bucket).get();
     if (!b->objects.count(key)) return {};
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return InternalErrno(errno, "unlink", path);
+    auto spare = KeepSpare(path);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      int err = errno;
+      SettleSpare(std::move(spare), false);
+      return InternalErrno(err, "unlink", path);
+    }
+    SettleSpare(std::move(spare), true);
     b->objects.erase(key);
   }
   SyncDir(path.substr(0, path.rfind('/')));

@@ -13,7 +13,18 @@
 // Durability: a write goes to DIR/tmp, is fsynced (Options::fsync), then
 // renamed into place and the directory fsynced; only then is it acknowledged.
 // A crash leaves either the old object or the new one, plus temp files that
-// the next Open removes. An in-memory index (key -> metadata, in byte order)
+// the next Open removes.
+//
+// Spare files: the file of a replaced or deleted object is kept (hard-linked
+// into DIR/tmp before its name goes) when no reader has it open and the
+// spares stay within Options::spare_bytes; the next write overwrites it in
+// place instead of creating a file. That skips inode and block allocation,
+// the freeing (and discard) of the old blocks and fresh page-cache pages:
+// rewriting 10 MB files costs ~0.13 CPU-s/GB here against ~0.32 for new
+// file + rename. Readers find files by path under a per-path lock, so a file
+// stops being reachable the moment it is renamed away, and one that is still
+// open is never taken (InodeLease). Spares are temp files: a crash loses
+// nothing and Open sweeps them. An in-memory index (key -> metadata, in byte order)
 // serves HEAD and listings; GET reads the metadata from the opened file
 // itself, so data and metadata always match.
 //
@@ -22,12 +33,15 @@
 #ifndef FAASNET_STORE_OBJECT_STORE_H_
 #define FAASNET_STORE_OBJECT_STORE_H_
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -41,6 +55,9 @@ using s3::S3Result;
 
 struct StoreOptions {
   bool fsync = true;                           // fsync files and directories before acknowledging
+  // Disk space that replaced and deleted object files may keep as spares, to
+  // be overwritten in place by later writes (0: none; see "Spare files").
+  uint64_t spare_bytes = 512ull << 20;
   uint64_t max_object_bytes = 5ull << 30;      // single PUT / part limit (S3: 5 GiB)
   uint64_t min_part_bytes = 5ull << 20;        // every part but the last (S3: 5 MiB)
   int max_parts = 10000;
@@ -83,11 +100,31 @@ class PendingFile {
   bool committed_ = false;
 };
 
+class ObjectStore;
+
+// Keeps an object file's inode from being reused as a spare while a reader
+// has it open. Move-only; releases on destruction.
+class InodeLease {
+ public:
+  InodeLease() = default;
+  InodeLease(const ObjectStore* store, uint64_t inode) : store_(store), inode_(inode) {}
+  InodeLease(InodeLease&& o) noexcept : store_(std::exchange(o.store_, nullptr)), inode_(o.inode_) {}
+  InodeLease& operator=(InodeLease&& o) noexcept;
+  InodeLease(const InodeLease&) = delete;
+  InodeLease& operator=(const InodeLease&) = delete;
+  ~InodeLease();
+
+ private:
+  const ObjectStore* store_ = nullptr;
+  uint64_t inode_ = 0;
+};
+
 // An object opened for reading: its metadata and a descriptor positioned
 // nowhere in particular (use pread/sendfile at [0, meta.size)).
 struct OpenObject {
   ObjectMeta meta;
   FileDescriptor fd;
+  InodeLease lease;
 };
 
 struct ListQuery {
@@ -139,6 +176,8 @@ class ObjectStore {
   ~ObjectStore();
 
   const StoreOptions& options() const { return options_; }
+  // Spare files held now (see "Spare files" above); for tests and metrics.
+  size_t spare_count() const;
   const std::string& dir() const { return dir_; }
 
   // ---- buckets ----
@@ -209,10 +248,33 @@ class ObjectStore {
                                       const std::string& upload_id, const std::string& owner) const;
   void SyncDir(const std::string& dir) const;
 
+  // ---- spare files ----
+  friend class InodeLease;
+  struct Spare {
+    std::string path;
+    uint64_t bytes = 0;
+  };
+  // The lock of an object path: held from a reader's index lookup to its
+  // open(2) and lease, and by whoever renames or unlinks that path.
+  std::mutex& PathLock(const std::string& path) const;
+  InodeLease Lease(uint64_t inode) const;
+  void Release(uint64_t inode) const;
+  // Links the object file at `path` (about to be replaced or unlinked; the
+  // caller holds its path lock) into tmp/ as a spare when that is allowed.
+  std::optional<Spare> KeepSpare(const std::string& path);
+  // After the replace or unlink: keeps `spare` when it succeeded, else drops it.
+  void SettleSpare(std::optional<Spare> spare, bool keep);
+
   const std::string dir_;
   const StoreOptions options_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<Bucket>> buckets_;  // guarded by mu_
+  mutable std::array<std::mutex, 64> path_mu_;
+  mutable std::mutex leases_mu_;
+  mutable std::map<uint64_t, int> leases_;  // inode -> readers; guarded by leases_mu_
+  mutable std::mutex spares_mu_;
+  std::vector<Spare> spares_;  // most recent last; guarded by spares_mu_
+  uint64_t spare_bytes_ = 0;   // guarded by spares_mu_
 };
 
 }  // namespace faasnet::store

@@ -213,6 +213,9 @@ awaitable<void> S3Service::Dispatch(Call& c) {
     http::Response r = c.Base(200);
     r.Set("Content-Type", "text/plain; version=0.0.4");
     r.body = metrics_.Render();
+    r.body += "# HELP faasnet_store_spare_files Files of replaced or deleted objects kept to be overwritten in place.\n";
+    r.body += "# TYPE faasnet_store_spare_files gauge\n";
+    r.body += "faasnet_store_spare_files " + std::to_string(store_->spare_count()) + "\n";
     co_await c.ex.Respond(std::move(r));
     co_return;
   }

@@ -353,6 +353,9 @@ class ProtocolTest(unittest.TestCase):
 
     def test_metrics_endpoint(self):
         self.s3.list_objects_v2(Bucket="proto")
+        # A replaced object's file is kept as a spare (to be overwritten in place): the gauge counts it.
+        self.s3.put_object(Bucket="proto", Key="spare-metric", Body=b"a" * 5000)
+        self.s3.put_object(Bucket="proto", Key="spare-metric", Body=b"b")
         c = Raw(self.server.endpoint)
         c.send(f"GET /metrics HTTP/1.1\r\nHost: {c.host}\r\n\r\n".encode())
         status, headers, body = c.read_response()
@@ -362,6 +365,9 @@ class ProtocolTest(unittest.TestCase):
         self.assertIn('faasnet_s3_requests_total{operation="ListObjectsV2",status="200"}', text)
         self.assertIn("faasnet_s3_request_duration_seconds_bucket", text)
         self.assertIn("faasnet_s3_sent_bytes_total", text)
+        spares = [line for line in text.splitlines() if line.startswith("faasnet_store_spare_files ")]
+        self.assertEqual(len(spares), 1, text)
+        self.assertGreaterEqual(int(spares[0].split()[1]), 1)
 
     def test_keep_alive_serves_many_requests_on_one_connection(self):
         c = Raw(self.server.endpoint)

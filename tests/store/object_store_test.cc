@@ -113,6 +113,90 @@ TEST_F(ObjectStoreTest, OverwriteReplacesAtomically) {
   EXPECT_EQ(old, "first version");
 }
 
+// A replaced object's file becomes a spare that the next write overwrites in
+// place: the new object has exactly its own bytes (a longer spare is cut),
+// also after a reopen, which reads every object's trailer again.
+TEST_F(ObjectStoreTest, SpareFilesAreOverwrittenInPlaceWithExactContent) {
+  ASSERT_TRUE(store_->CreateBucket("b", "alice", "").ok());
+  std::string big(300'000, 'B'), mid(100'000, 'M');
+  ObjectMeta first = Put("b", "k", big);
+  EXPECT_EQ(store_->spare_count(), 0u);  // a new key replaces nothing
+  Put("b", "k", "short");
+  EXPECT_EQ(store_->spare_count(), 1u);
+  ObjectMeta reused = Put("b", "k2", mid);  // takes the 300 KB file
+  EXPECT_EQ(reused.inode, first.inode);
+  EXPECT_EQ(store_->spare_count(), 0u);
+  EXPECT_EQ(reused.size, mid.size());
+  EXPECT_EQ(Read("b", "k2"), mid);
+  EXPECT_EQ(Read("b", "k"), "short");
+  Put("b", "k2", "x");  // the 100 KB file goes spare, then k3 takes it
+  ObjectMeta k3 = Put("b", "k3", std::string(1, 'y'));
+  EXPECT_EQ(k3.inode, first.inode);
+  EXPECT_EQ(k3.size, 1u);
+  Reopen();
+  EXPECT_EQ(Read("b", "k"), "short");
+  EXPECT_EQ(Read("b", "k2"), "x");
+  EXPECT_EQ(Read("b", "k3"), "y");
+  EXPECT_EQ(store_->Stat("b", "k3", "alice")->size, 1u);
+}
+
+// A file that a reader has open is never taken as a spare, however many
+// writes follow: the reader keeps its bytes. Once closed, the next
+// replacement keeps a spare again.
+TEST_F(ObjectStoreTest, AnOpenObjectIsNeverTakenAsASpare) {
+  ASSERT_TRUE(store_->CreateBucket("b", "alice", "").ok());
+  std::string v1(50'000, '1');
+  Put("b", "k", v1);
+  {
+    auto reader = store_->OpenForRead("b", "k", "alice");
+    ASSERT_TRUE(reader.ok());
+    Put("b", "k", "v2");
+    EXPECT_EQ(store_->spare_count(), 0u);
+    for (int i = 0; i < 3; ++i) Put("b", "other" + std::to_string(i), std::string(60'000, 'o'));
+    std::string old(reader->meta.size, '\0');
+    ASSERT_EQ(::pread(reader->fd.get(), old.data(), old.size(), 0), 50'000);
+    EXPECT_EQ(old, v1);
+  }
+  Put("b", "k", "v3");  // nobody reads "v2": its file is kept
+  EXPECT_EQ(store_->spare_count(), 1u);
+  EXPECT_EQ(Read("b", "k"), "v3");
+}
+
+// Deleting keeps the file as a spare too; spares stay within their budget,
+// are not kept at all with a budget of 0, and are removed by a clean stop.
+TEST_F(ObjectStoreTest, SparesFromDeletesWithinTheirBudget) {
+  ASSERT_TRUE(store_->CreateBucket("b", "alice", "").ok());
+  ObjectMeta a = Put("b", "a", std::string(20'000, 'a'));
+  ASSERT_TRUE(store_->DeleteObject("b", "a", "alice").ok());
+  EXPECT_EQ(store_->spare_count(), 1u);
+  EXPECT_EQ(Read("b", "a"), "<NoSuchKey>");
+  EXPECT_EQ(Put("b", "c", "c").inode, a.inode);
+  Put("b", "d", "d");
+  ASSERT_TRUE(store_->DeleteObject("b", "d", "alice").ok());
+  EXPECT_EQ(store_->spare_count(), 1u);
+  store_.reset();  // a clean stop frees the spares' space
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+
+  StoreOptions none;
+  none.spare_bytes = 0;
+  Reopen(none);
+  Put("b", "c", "c2");
+  ASSERT_TRUE(store_->DeleteObject("b", "c", "alice").ok());
+  EXPECT_EQ(store_->spare_count(), 0u);
+
+  StoreOptions small;
+  small.spare_bytes = 64 << 10;
+  Reopen(small);
+  Put("b", "e", std::string(200'000, 'e'));
+  Put("b", "e", "e2");  // 200 KB is over the 64 KiB budget
+  EXPECT_EQ(store_->spare_count(), 0u);
+  Put("b", "f", "f");
+  Put("b", "f", "f2");  // one block fits
+  EXPECT_EQ(store_->spare_count(), 1u);
+  EXPECT_EQ(Read("b", "e"), "e2");
+  EXPECT_EQ(Read("b", "f"), "f2");
+}
+
 TEST_F(ObjectStoreTest, UncommittedWritesAreInvisibleAndSweptAtOpen) {
   ASSERT_TRUE(store_->CreateBucket("b", "alice", "").ok());
   {
