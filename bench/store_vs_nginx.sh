@@ -19,9 +19,12 @@
 # Figures (one line each; store and nginx passes alternate so that background load hits both)
 #   PUT 1 conn                 store CPU-s per GB uploaded with the default settings (fsync on, etag
 #                              fast; target <= 0.6; s3rver 6.4); also --etag md5 and --no-fsync (no
-#                              target: MD5 alone costs ~1.5 CPU-s/GB; no-fsync shows what fsync costs)
+#                              target: MD5 alone costs ~1.5 CPU-s/GB; no-fsync shows what fsync costs).
+#                              Counted after WARMUP_ROUNDS uncounted passes (printed): see "Warm-up".
 #   GET 1 conn / GET 16 conns  store CPU-s per GB moved (target <= 0.25; nginx measured 0.17-0.22,
 #                              s3rver 3.3) and throughput store/nginx (target >= 0.9)
+#   GET 1 conn by placement    the servers pinned to CPU 0 and curl on CPU 0, then on CPU 1 (no
+#                              target): the two cases the unpinned 1-conn figure mixes, steadily
 #   1 KB objects, 64 conns     store GET and PUT ops/s beside nginx GET ops/s, and server CPU us/op
 #                              (no target)
 #   IDLE_CONNS idle conns      1000 keep-alive connections (each made one signed GET first) held open
@@ -47,6 +50,7 @@
 # Options (environment variables)
 #   OBJECTS=100 SIZE_MB=10   large object set (MB = 10^6 bytes)
 #   ROUNDS=5                 rounds of the large-object figures (store and nginx alternate)
+#   WARMUP_ROUNDS=1          uncounted PUT passes per store before the counted ones (0: none)
 #   GET_REPEAT=2             times each GET pass fetches the whole object set
 #   SMALL_ROUNDS=3           rounds of the 1 KB figures
 #   SMALL_SECONDS=3          duration of one 1 KB load run (each run is also capped at 2,000,000 requests)
@@ -375,6 +379,32 @@ echo "=== store vs nginx: $OBJECTS objects x $SIZE_MB MB, $ROUNDS rounds, 127.0.
 # ---- PUT: 1 connection, default store (fsync on, etag fast) and --etag md5, alternating ----
 declare -A PT=([main]=0 [md5]=0 [nofsync]=0) PB=([main]=0 [md5]=0 [nofsync]=0) PE=([main]=0 [md5]=0 [nofsync]=0)
 declare -A PR=([main]="" [md5]="" [nofsync]="") PK=([main]=0 [md5]=0 [nofsync]=0)
+# Warm-up (not counted): each store's first PUT pass writes into guest memory that this kind of VM
+# may have handed back to the host (virtio-balloon free page reporting); the host's page faults are
+# charged to the writer's copy into the page cache (perf: copy_folio_from_iter_atomic at 61% of the
+# store's CPU; `dd` writing 1 GB costs 0.17 CPU-s into memory freed 0.2 s before, 0.7-1.1 into memory
+# freed 5 s before). The counted rounds overwrite the same keys, as a steady store does: the store
+# overwrites the replaced objects' files in place (spare files, docs/design.md), so they measure
+# that path; the warm-up's new keys need new files, and its figure is printed beside them.
+reported_kib() { cat /sys/module/page_reporting/parameters/reported_kib 2>/dev/null || echo -; }
+WARMUP_ROUNDS=${WARMUP_ROUNDS:-1}
+declare -A WT=([main]=0 [md5]=0 [nofsync]=0) WB=([main]=0 [md5]=0 [nofsync]=0)
+rep0=$(reported_kib)
+for ((r = 1; r <= WARMUP_ROUNDS; r++)); do
+  for inst in main md5 nofsync; do
+    pid_var=STORE_PID_$inst
+    run_pass put store "$T/put-$inst.cfg" "${!pid_var}"
+    ((P_ERRORS == 0)) || die "warm-up PUT to the $inst store: $P_ERRORS errors: $(head -c 400 "$T/pass.err")"
+    WT[$inst]=$((WT[$inst] + P_TICKS)); WB[$inst]=$((WB[$inst] + P_BYTES))
+  done
+done
+rep1=$(reported_kib)
+if ((WARMUP_ROUNDS > 0)); then
+  printf 'PUT warm-up, %d round(s), not counted: store %.2f (etag fast) / %.2f (etag md5) / %.2f (no-fsync) CPU-s/GB; free page reporting: %s\n' \
+    "$WARMUP_ROUNDS" "$(calc %.3f "${WT[main]} / $TICK / (${WB[main]} / 1e9)")" "$(calc %.3f "${WT[md5]} / $TICK / (${WB[md5]} / 1e9)")" \
+    "$(calc %.3f "${WT[nofsync]} / $TICK / (${WB[nofsync]} / 1e9)")" \
+    "$( [[ $rep0 == - ]] && echo "not in this kernel" || echo "$((rep1 / 1024)) MiB of guest memory returned to the host since boot, $(((rep1 - rep0) / 1024)) MiB during the warm-up")"
+fi
 for ((r = 1; r <= ROUNDS; r++)); do
   for inst in main md5 nofsync; do
     pid_var=STORE_PID_$inst
@@ -446,6 +476,34 @@ if [[ $DIAG == 1 ]]; then
 fi
 get_figure get16 "GET 16 conns"
 RATE16_ALONE=$G_RATE_STORE
+
+# ---- GET 1 conn by CPU placement (no target): servers on CPU 0, curl on CPU 0 or on CPU 1 ----
+# Loopback's receive work runs on the sender's CPU, so a 1-connection figure depends on where the
+# scheduler put curl; pinning both sides shows each case steadily, store beside nginx.
+placement() {  # placement CPULIST: every thread of the servers to CPULIST
+  local p
+  for p in "$STORE_PID_main" "${NGINX_PIDS[@]}"; do taskset -a -p -c "$1" "$p" >/dev/null 2>&1 || true; done
+}
+if (($(nproc) >= 2)) && command -v taskset >/dev/null; then
+  placement 0
+  saved_cli=("${CLI[@]}")
+  for where in "the servers' CPU" "another CPU"; do
+    [[ $where == "the servers' CPU" ]] && CLI=(taskset -c 0) || CLI=(taskset -c 1)
+    pt_s=0 pb_s=0 pr_s="" pt_n=0 pb_n=0 pr_n=""
+    for ((r = 1; r <= ROUNDS; r++)); do
+      run_pass get1 store "$T/get-store.cfg" "$STORE_PID_main"
+      pt_s=$((pt_s + P_TICKS)); pb_s=$((pb_s + P_BYTES)); pr_s+=" $(calc %.1f "$P_BYTES / $P_SECONDS / 1e6")"
+      run_pass get1 nginx "$T/get-nginx.cfg" "${NGINX_PIDS[@]}"
+      pt_n=$((pt_n + P_TICKS)); pb_n=$((pb_n + P_BYTES)); pr_n+=" $(calc %.1f "$P_BYTES / $P_SECONDS / 1e6")"
+    done
+    m_s=$(echo "$pr_s" | median); m_n=$(echo "$pr_n" | median)
+    printf 'GET 1 conn, curl on %s (no target): store %.2f CPU-s/GB, %.0f MB/s = %.2f x nginx; nginx %.2f CPU-s/GB, %.0f MB/s\n' \
+      "$where" "$(calc %.3f "$pt_s / $TICK / ($pb_s / 1e9)")" "$m_s" "$(calc %.3f "$m_s / $m_n")" \
+      "$(calc %.3f "$pt_n / $TICK / ($pb_n / 1e9)")" "$m_n"
+  done
+  CLI=("${saved_cli[@]}")
+  if [[ $PIN == 1 ]]; then placement 0; else placement "0-$(($(nproc) - 1))"; fi
+fi
 
 # ---- 1 KB objects at 64 connections ----
 # small_run METHOD URL PREFIX KEYS PIDS... : sets S_OPS (ops/s), S_ERRORS, S_US (server CPU us per op).
