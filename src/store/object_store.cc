@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -202,6 +203,12 @@ void ObjectStore::Release(uint64_t inode) const {
 
 std::optional<ObjectStore::Spare> ObjectStore::KeepSpare(const std::string& path) {
   if (options_.spare_bytes == 0) return std::nullopt;
+  // Space running short: freed space goes back to the file system, not to spares.
+  struct statvfs fsinfo;
+  if (::statvfs(dir_.c_str(), &fsinfo) != 0 ||
+      static_cast<uint64_t>(fsinfo.f_bavail) * fsinfo.f_frsize < options_.spare_bytes) {
+    return std::nullopt;
+  }
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) return std::nullopt;
   {

@@ -13,20 +13,20 @@
 // Durability: a write goes to DIR/tmp, is fsynced (Options::fsync), then
 // renamed into place and the directory fsynced; only then is it acknowledged.
 // A crash leaves either the old object or the new one, plus temp files that
-// the next Open removes.
-//
-// Spare files: the file of a replaced or deleted object is kept (hard-linked
-// into DIR/tmp before its name goes) when no reader has it open and the
-// spares stay within Options::spare_bytes; the next write overwrites it in
-// place instead of creating a file. That skips inode and block allocation,
-// the freeing (and discard) of the old blocks and fresh page-cache pages:
-// rewriting 10 MB files costs ~0.13 CPU-s/GB here against ~0.32 for new
-// file + rename. Readers find files by path under a per-path lock, so a file
-// stops being reachable the moment it is renamed away, and one that is still
-// open is never taken (InodeLease). Spares are temp files: a crash loses
-// nothing and Open sweeps them. An in-memory index (key -> metadata, in byte order)
+// the next Open removes. An in-memory index (key -> metadata, in byte order)
 // serves HEAD and listings; GET reads the metadata from the opened file
 // itself, so data and metadata always match.
+//
+// Spare files: the file of a replaced or deleted object is kept (hard-linked
+// into DIR/tmp before its name goes) when no reader has it open, the spares
+// stay within Options::spare_bytes and the file system has at least that much
+// free; the next write overwrites it in place instead of creating a file.
+// That skips inode and block allocation, the freeing (and discard) of the old
+// blocks and fresh page-cache pages: rewriting 10 MB files costs ~0.13
+// CPU-s/GB here against ~0.32 for a new file and a rename. Readers find files
+// by path under a per-path lock, so a file stops being reachable the moment it
+// is renamed away, and one still open is never taken (InodeLease). Spares are
+// temp files: a crash loses nothing and Open sweeps them.
 //
 // Thread-safety: all methods are safe to call concurrently. Writers are
 // single-threaded objects handed to one caller.

@@ -184,6 +184,13 @@ TEST_F(ObjectStoreTest, SparesFromDeletesWithinTheirBudget) {
   ASSERT_TRUE(store_->DeleteObject("b", "c", "alice").ok());
   EXPECT_EQ(store_->spare_count(), 0u);
 
+  StoreOptions huge;  // more than the file system has free: space is short, nothing is kept
+  huge.spare_bytes = uint64_t{1} << 62;
+  Reopen(huge);
+  Put("b", "c", "c3");
+  Put("b", "c", "c4");
+  EXPECT_EQ(store_->spare_count(), 0u);
+
   StoreOptions small;
   small.spare_bytes = 64 << 10;
   Reopen(small);
