@@ -89,13 +89,17 @@ Status UtilisationSampler::SampleOnce() {
   Status first;
   {
     std::lock_guard lock(mu_);
-    const Clock::time_point now = options_.now();
     if (!started_) {
       started_ = true;
-      start_ = now;
+      start_ = options_.now();
     }
     for (Source& s : sources_) {
+      // Each count is timed at the middle of its own read: a counter read
+      // (a netlink dump) can take tens of ms on a busy machine, and timing it
+      // from before the loop made a late read look like a rate above the NIC's.
+      const Clock::time_point before = options_.now();
       auto bytes = s.counter();
+      const Clock::time_point now = before + (options_.now() - before) / 2;
       if (!bytes.ok()) {
         if (first.ok()) first = bytes.status().WithContext("sample NIC of host " + s.host);
         continue;
