@@ -516,8 +516,8 @@ awaitable<Status> Connection::RespondFile(Response r, int fd, uint64_t offset, u
     co_return co_await Respond(std::move(r));
   }
   // A large one: the socket is corked (as nginx's tcp_nopush) from the head
-  // to the last byte, so the head rides in the first segment and every
-  // segment is full. Without it, TCP_NODELAY sent whatever sendfile had
+  // until the last byte or the socket's first backlog, so the head rides in
+  // the first segment and every segment is full. Without it, TCP_NODELAY sent whatever sendfile had
   // added so far whenever the window opened: ~1.5x the packets per GB
   // (measured with net:net_dev_xmit), which cost the store ~0.45 CPU-s/GB
   // instead of nginx's ~0.29 when the client ran on the other CPU.
@@ -530,6 +530,7 @@ awaitable<Status> Connection::RespondFile(Response r, int fd, uint64_t offset, u
   }
   off_t off = static_cast<off_t>(offset);
   uint64_t left = length;
+  bool corked = true;
   while (left > 0) {
     size_t chunk = co_await Pace(static_cast<size_t>(std::min<uint64_t>(left, kMaxSendfileChunk)));
     if (closed_) co_return Status::Cancelled("send file to " + remote_ + ": connection closed");
@@ -542,6 +543,14 @@ awaitable<Status> Connection::RespondFile(Response r, int fd, uint64_t offset, u
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (corked && errno == EAGAIN) {
+        // The socket is backlogged: its queue keeps every segment full
+        // anyway, and uncorked, the ACKs that open the window send the queued
+        // data at once. 16 connections: store 0.18 instead of 0.23 CPU-s/GB,
+        // curl no more, 3.4 instead of 3.2 GB/s; 1 connection unchanged.
+        Cork(sock, false);
+        corked = false;
+      }
       error_code ec;
       co_await socket_.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
       Relax();
@@ -556,7 +565,7 @@ awaitable<Status> Connection::RespondFile(Response r, int fd, uint64_t offset, u
     if (err == 0) co_return Status::Internal("send file to " + remote_ + ": file shorter than its recorded size");
     co_return Status::FromErrno(err, "sendfile to", remote_);
   }
-  Cork(sock, false);  // pushes the last partial segment now
+  if (corked) Cork(sock, false);  // pushes the last partial segment now
   Relax();
   co_return Status::Ok();
 }
