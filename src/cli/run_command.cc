@@ -53,6 +53,7 @@ struct RunFlags {
   std::string endpoint_url, s3_endpoint_url, ca_file, role, run_id, arch = "x86_64", python_runtime = "python3.12";
   double max_cost = -1;
   bool keep = false;
+  std::vector<std::string> iperf_servers;
   std::vector<std::string> http_urls;
 };
 
@@ -133,6 +134,7 @@ Result<std::unique_ptr<suite::Platform>> MakePlatform(const RunFlags& f, const s
     ao.python_runtime = f.python_runtime;
     ao.ca_file = f.ca_file;
     ao.keep = f.keep;
+    ao.iperf_servers = f.iperf_servers;
     ao.log = log;
     auto est = cloud::Estimate(cells);
     std::cerr << "faasnet run: estimated AWS cost " << est.ToString() << "\n";
@@ -350,6 +352,9 @@ void AddRunCommand(CLI::App& app, Action* action) {
   run->add_option("--python-runtime", f->python_runtime, "aws: runtime of the boto3 workload")->capture_default_str();
   run->add_option("--max-cost", f->max_cost, "aws: refuse to start when the estimated cost (USD) is above this");
   run->add_flag("--keep", f->keep, "aws: leave the functions and bucket in place");
+  run->add_option("--iperf-server", f->iperf_servers,
+                  "aws: HOST:PORT of an iperf3 server (iperf3 -s) the functions can reach; repeat it, one per "
+                  "concurrent function of iperf cells (without one, iperf cells are refused before invoking)");
   run->add_option("--http-url", f->http_urls, "http: WORKLOAD=URL (repeatable)");
   run->add_flag("--no-report", f->no_report, "Do not render the report at the end (faasnet report DIR does it later)");
   run->add_flag("--list", f->list, "Only print the cells the scenarios expand to (checks the files)");

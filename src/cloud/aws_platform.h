@@ -39,6 +39,10 @@ struct AwsOptions {
   std::string ca_file;  // https: a CA bundle (tests use their own CA)
   bool verify_tls = true;
   bool keep = false;  // leave everything in place at Close
+  // iperf3 servers (HOST:PORT, `iperf3 -s`) the functions can reach: Lambda has
+  // none of its own. An iperf cell needs one per concurrent function (a server
+  // runs one test at a time); worker w gets iperf_servers[w % size].
+  std::vector<std::string> iperf_servers;
   std::function<void(const std::string&)> log;
 };
 
@@ -59,7 +63,7 @@ class AwsPlatform : public suite::Platform {
   Result<std::string> EnsureFunction(const suite::FunctionNeed& need) override;
   Status ForceCold(const std::string& name) override;
   Result<std::unique_ptr<suite::Invoker>> NewInvoker() override;
-  nlohmann::json EventExtras(const suite::Cell&, int) override { return nlohmann::json::object(); }
+  nlohmann::json EventExtras(const suite::Cell& cell, int worker) override;
   suite::InvocationFacts RecordFor(const std::string&) override { return {}; }
   std::vector<nlohmann::json> TelemetryBetween(int64_t, int64_t) override { return {}; }
   Status Close() override;

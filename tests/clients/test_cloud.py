@@ -8,6 +8,7 @@ with a test CA (curl's CA option). `faasnet cloud cleanup` finds what a
 import http.server
 import json
 import os
+import socket
 import subprocess
 import tempfile
 import threading
@@ -33,6 +34,12 @@ experiments:
     start: cold
     repetitions: 2
 """
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def rows(path):
@@ -152,6 +159,41 @@ class AwsAdapterAgainstTheLocalRegion(unittest.TestCase):
         # Nothing left: a second cleanup finds nothing.
         p = self.faasnet("cloud", "cleanup")
         self.assertIn(" 0 leftover(s)", p.stdout)
+
+    def test_iperf_cells_need_a_server_per_function_and_use_it(self):
+        scen = os.path.join(self.tmp, "iperfcloud.yaml")
+        with open(scen, "w") as f:
+            f.write("name: iperfcloud\nexperiments:\n  - name: bw\n    action: iperf\n    direction: down\n"
+                    "    duration_s: 1\n    memory_mb: 256\n    repetitions: 2\n")
+        # Without a server the cell is refused before any function is invoked.
+        out = os.path.join(self.tmp, "iperf0")
+        p = self.faasnet("run", scen, "--platform", "aws", "--role", ROLE, "--run-id", "iperf0", "--out", out)
+        self.assertEqual(p.returncode, 1, p.stderr)  # the work failed: its one cell
+        self.assertIn("--iperf-server", p.stderr)
+        self.assertEqual(rows(os.path.join(out, "invocations.jsonl")), [])
+        cells = rows(os.path.join(out, "cells.jsonl"))
+        self.assertTrue(cells[0]["failed"])
+        self.assertIn("iperf3", cells[0]["error"])
+        # With one (the region runs functions unisolated here: 127.0.0.1 is reachable), both rows use it.
+        port = free_port()
+        server = subprocess.Popen(["iperf3", "-s", "-p", str(port)], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            out = os.path.join(self.tmp, "iperf1")
+            p = self.faasnet("run", scen, "--platform", "aws", "--role", ROLE, "--run-id", "iperf1", "--out", out,
+                             extra=("--iperf-server", f"127.0.0.1:{port}"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            inv = rows(os.path.join(out, "invocations.jsonl"))
+            self.assertEqual(len(inv), 2)
+            for r in inv:
+                self.assertEqual(r["error_type"], "", r)
+                self.assertTrue(r["result"]["ok"], r["result"])
+                self.assertEqual((r["result"]["host"], r["result"]["port"]), ("127.0.0.1", port))
+                self.assertGreater(r["result"]["bytes"], 0, r["result"])
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        self.assertEqual(self.leftovers(), [])
 
     def test_missing_role_and_credentials_are_clear(self):
         out = os.path.join(self.tmp, "norole")

@@ -130,5 +130,44 @@ TEST(AwsPlatform, RefusesBadRunIdsAndMissingRole) {
   EXPECT_EQ(AwsPlatform::Create(o).status().code(), Status::Code::kNotFound);
 }
 
+// Lambda has no iperf3 server: an iperf cell is refused before anything is
+// invoked unless --iperf-server gave one per concurrent function, and each
+// worker's event names its own server.
+TEST(AwsPlatform, IperfCellsNeedAServerPerConcurrentFunction) {
+  AwsOptions o;
+  o.credentials = {"AK", "SK", ""};
+  o.run_id = "iperf-1";
+  o.role_arn = "arn:aws:iam::1:role/r";
+  o.iperf_servers = {"203.0.113.7"};
+  EXPECT_EQ(AwsPlatform::Create(o).status().code(), Status::Code::kInvalidArgument);
+  o.iperf_servers = {"203.0.113.7:70000"};
+  EXPECT_EQ(AwsPlatform::Create(o).status().code(), Status::Code::kInvalidArgument);
+
+  o.iperf_servers = {};
+  auto none = AwsPlatform::Create(o);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  suite::Cell iperf;
+  iperf.action = "iperf";
+  iperf.concurrency = 2;
+  Status st = (*none)->PrepareRegion(iperf);
+  EXPECT_EQ(st.code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(st.message().find("--iperf-server"), std::string::npos) << st.ToString();
+  suite::Cell get;
+  get.action = "s3-get";
+  EXPECT_TRUE((*none)->PrepareRegion(get).ok());
+  EXPECT_TRUE((*none)->EventExtras(iperf, 0).empty());
+
+  o.iperf_servers = {"203.0.113.7:5201", "iperf.example.org:5202"};
+  auto two = AwsPlatform::Create(o);
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_TRUE((*two)->PrepareRegion(iperf).ok());
+  iperf.concurrency = 3;
+  EXPECT_EQ((*two)->PrepareRegion(iperf).code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ((*two)->EventExtras(iperf, 0), (nlohmann::json{{"host", "203.0.113.7"}, {"port", 5201}}));
+  EXPECT_EQ((*two)->EventExtras(iperf, 1), (nlohmann::json{{"host", "iperf.example.org"}, {"port", 5202}}));
+  EXPECT_EQ((*two)->EventExtras(iperf, 2), (*two)->EventExtras(iperf, 0));
+  EXPECT_TRUE((*two)->EventExtras(get, 0).empty());
+}
+
 }  // namespace
 }  // namespace faasnet::cloud
