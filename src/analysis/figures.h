@@ -9,7 +9,7 @@
 // (client-comparison, policies, burst, placement, modern-memory, ...) gets a
 // generic figure per experiment: x = the swept parameter, y = median MB/s
 // with p25-p75 whiskers. Several sources (result directories) overlay on one
-// figure: their series are labelled "<platform kind> <dir name>: ...".
+// figure: their series are labelled "<RunLabel()>: ..." (results.h).
 //
 // Rendering writes <id>.dat and <id>.gp into the output directory (so a user
 // can re-render or restyle them) and runs `gnuplot <id>.gp` there.

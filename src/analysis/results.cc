@@ -244,6 +244,20 @@ Result<RunInfo> ParseRunInfo(const nlohmann::json& j, const std::string& where) 
   return r;
 }
 
+std::string RunLabel(const std::string& platform_kind, const std::string& dir_name) {
+  const std::string kind = platform_kind.empty() ? "unknown" : platform_kind;
+  // The kind is left out when the directory's name already says it ("aws",
+  // "run-aws-2"): "aws aws" says nothing twice.
+  size_t start = 0;
+  while (start <= dir_name.size()) {
+    size_t end = dir_name.find_first_of("-_. ", start);
+    if (end == std::string::npos) end = dir_name.size();
+    if (dir_name.compare(start, end - start, kind) == 0 && end - start == kind.size()) return dir_name;
+    start = end + 1;
+  }
+  return kind + " " + dir_name;
+}
+
 Result<ResultSet> ReadResults(const std::string& dir) {
   namespace fs = std::filesystem;
   ResultSet rs;
@@ -258,7 +272,7 @@ Result<ResultSet> ReadResults(const std::string& dir) {
   ASSIGN_OR_RETURN(rs.run, ParseRunInfo(run_json, run_path));
   std::string name = fs::path(dir).lexically_normal().filename().string();
   if (name.empty()) name = fs::path(dir).lexically_normal().parent_path().filename().string();
-  rs.label = (rs.run.platform_kind.empty() ? "unknown" : rs.run.platform_kind) + " " + name;
+  rs.label = RunLabel(rs.run.platform_kind, name);
 
   std::string inv_path = (fs::path(dir) / "invocations.jsonl").string();
   if (!fs::exists(inv_path)) return Status::NotFound(inv_path + ": missing (the run wrote no invocation)");

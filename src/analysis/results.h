@@ -87,13 +87,17 @@ struct TelemetrySample {
 
 struct ResultSet {
   std::string dir;
-  std::string label;  // "<platform kind> <dir name>": series names in overlays
+  std::string label;  // RunLabel(): series names in overlays
   RunInfo run;
   std::vector<Invocation> invocations;
   std::vector<CellRecord> cells;
   std::vector<TelemetrySample> telemetry;
   std::vector<std::string> warnings;  // skipped truncated lines, missing optional files
 };
+
+// A run's name in legends and tables: "<platform kind> <directory name>", or
+// the directory name alone when it already names the kind ("aws", "run-aws-2").
+std::string RunLabel(const std::string& platform_kind, const std::string& dir_name);
 
 // Reads `dir`. run.json and invocations.jsonl are required (NotFound names the
 // missing file); cells.jsonl and telemetry.jsonl are optional. Malformed

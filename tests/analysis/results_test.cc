@@ -54,6 +54,15 @@ TEST(ReadResultsTest, ReadsEveryFileOfASyntheticRun) {
   EXPECT_NEAR(*first.MbPerS(), *first.bytes / *first.elapsed_ms / 1000, 1e-9);
 }
 
+TEST(ReadResultsTest, ALabelNamesThePlatformOnce) {
+  EXPECT_EQ(RunLabel("aws", "run-20261127"), "aws run-20261127");
+  EXPECT_EQ(RunLabel("aws", "aws"), "aws");
+  EXPECT_EQ(RunLabel("local", "demo-local"), "demo-local");
+  EXPECT_EQ(RunLabel("aws", "run_aws.2"), "run_aws.2");
+  EXPECT_EQ(RunLabel("aws", "awsome"), "aws awsome");  // a word, not a substring
+  EXPECT_EQ(RunLabel("", "x"), "unknown x");
+}
+
 class MalformedTest : public ::testing::Test {
  protected:
   void SetUp() override {
