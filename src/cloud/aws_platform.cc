@@ -62,16 +62,19 @@ Result<std::unique_ptr<AwsPlatform>> AwsPlatform::Create(AwsOptions o) {
                                    "s3:GetObject/PutObject on the run's bucket and CloudWatch Logs");
   if (o.architecture != "x86_64" && o.architecture != "arm64")
     return Status::InvalidArgument("--arch " + o.architecture + ": x86_64 or arm64");
+  std::vector<std::pair<std::string, int>> iperf_servers;
   for (const auto& server : o.iperf_servers) {
     auto colon = server.rfind(':');
     int port = colon == std::string::npos ? 0 : std::atoi(server.c_str() + colon + 1);
     if (colon == 0 || colon == std::string::npos || port < 1 || port > 65535 ||
         server.find_first_not_of("0123456789", colon + 1) != std::string::npos)
       return Status::InvalidArgument("--iperf-server " + server + ": expected HOST:PORT");
+    iperf_servers.emplace_back(server.substr(0, colon), port);
   }
   if (!o.probe_dir.empty())  // a probe for the wrong CPU is refused before anything is created
     if (auto st = CheckProbe(o.probe_dir, o.architecture); !st.ok()) return st;
   std::unique_ptr<AwsPlatform> p(new AwsPlatform(std::move(o)));
+  p->iperf_servers_ = std::move(iperf_servers);
   auto l = p->Lambda();
   if (!l.ok()) return l.status();
   return p;
@@ -98,11 +101,11 @@ nlohmann::json AwsPlatform::Describe() const {
 Status AwsPlatform::PrepareRegion(const suite::Cell& cell) {
   if (cell.action == "iperf") {  // refused before anything is invoked: every row would fail
     size_t need = static_cast<size_t>(std::max(1, cell.concurrency));
-    if (o_.iperf_servers.size() < need)
+    if (iperf_servers_.size() < need)
       return Status::FailedPrecondition(
           "aws: this iperf cell runs " + std::to_string(need) + " function(s) at once and needs as many iperf3 "
           "servers they can reach (`iperf3 -s` on a host with a public address, TCP port open); --iperf-server "
-          "HOST:PORT gave " + std::to_string(o_.iperf_servers.size()));
+          "HOST:PORT gave " + std::to_string(iperf_servers_.size()));
   }
   bool local_only = !cell.profile.empty() || !cell.cpu_policy.empty() || !cell.placement.empty() || cell.hosts ||
                     cell.host_vcpus > 0 || cell.host_memory_mb;
@@ -114,10 +117,9 @@ Status AwsPlatform::PrepareRegion(const suite::Cell& cell) {
 }
 
 nlohmann::json AwsPlatform::EventExtras(const suite::Cell& cell, int worker) {
-  if (cell.action != "iperf" || o_.iperf_servers.empty()) return nlohmann::json::object();
-  const std::string& server = o_.iperf_servers[static_cast<size_t>(worker) % o_.iperf_servers.size()];
-  auto colon = server.rfind(':');
-  return {{"host", server.substr(0, colon)}, {"port", std::atoi(server.c_str() + colon + 1)}};
+  if (cell.action != "iperf" || iperf_servers_.empty()) return nlohmann::json::object();
+  const auto& [host, port] = iperf_servers_[static_cast<size_t>(worker) % iperf_servers_.size()];
+  return {{"host", host}, {"port", port}};
 }
 
 Result<std::vector<std::string>> AwsPlatform::EnsureData(uint64_t chunk_bytes, int count) {

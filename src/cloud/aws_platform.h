@@ -76,6 +76,7 @@ class AwsPlatform : public suite::Platform {
   explicit AwsPlatform(AwsOptions o) : o_(std::move(o)) {}
   Result<lambdaclient::Client> Lambda() const;
   AwsOptions o_;
+  std::vector<std::pair<std::string, int>> iperf_servers_;  // o_.iperf_servers, parsed
   bool bucket_made_ = false;
   bool warned_local_ = false;
   std::map<std::string, std::pair<int, int>> functions_;  // name -> memory, timeout

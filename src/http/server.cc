@@ -439,13 +439,13 @@ awaitable<Result<size_t>> Connection::ReadBody(char* buf, size_t cap) {
       n = co_await socket_.async_read_some(asio::buffer(buf, want), asio::redirect_error(use_awaitable, ec));
       batching_ = false;
       Relax();
-      if (!ec) NoteBodyRead(n);
       if (ec) {
         Close();
         co_return Status::Unavailable("read request body from " + remote_ + ": connection ended after " +
                                       std::to_string(body_received_) + " of " +
                                       std::to_string(*request_.content_length) + " bytes");
       }
+      NoteBodyRead(n);
     }
     remaining_ -= n;
     body_received_ += n;
@@ -517,9 +517,9 @@ awaitable<Status> Connection::RespondFile(Response r, int fd, uint64_t offset, u
   }
   // A large one: the socket is corked (as nginx's tcp_nopush) from the head
   // until the last byte or the socket's first backlog, so the head rides in
-  // the first segment and every segment is full. Without it, TCP_NODELAY sent whatever sendfile had
-  // added so far whenever the window opened: ~1.5x the packets per GB
-  // (measured with net:net_dev_xmit), which cost the store ~0.45 CPU-s/GB
+  // the first segment and every segment is full. Without it, TCP_NODELAY sent
+  // whatever sendfile had added so far whenever the window opened: ~1.5x the
+  // packets per GB (net:net_dev_xmit), which cost the store ~0.45 CPU-s/GB
   // instead of nginx's ~0.29 when the client ran on the other CPU.
   int sock = socket_.native_handle();
   Cork(sock, !head_only);

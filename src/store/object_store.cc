@@ -480,11 +480,20 @@ S3Result<ObjectMeta> ObjectStore::CommitObject(const std::string& bucket, std::u
   std::string shard = dest.substr(0, dest.rfind('/'));
   {
     std::lock_guard<std::mutex> path_lock(PathLock(dest));
+    // The file this commit replaces, if any, before the store-wide lock: the
+    // path lock is what keeps readers from it.
+    auto spare = KeepSpare(dest);
     std::unique_lock lock(mu_);
     auto it = buckets_.find(bucket);
-    if (it == buckets_.end() || it->second->deleted) return S3Error::NoSuchBucket();
-    if (::mkdir(shard.c_str(), 0755) != 0 && errno != EEXIST) return InternalErrno(errno, "mkdir", shard);
-    auto spare = it->second->objects.count(meta.key) ? KeepSpare(dest) : std::nullopt;
+    if (it == buckets_.end() || it->second->deleted) {
+      SettleSpare(std::move(spare), false);
+      return S3Error::NoSuchBucket();
+    }
+    if (::mkdir(shard.c_str(), 0755) != 0 && errno != EEXIST) {
+      int err = errno;
+      SettleSpare(std::move(spare), false);
+      return InternalErrno(err, "mkdir", shard);
+    }
     if (::rename(file->path().c_str(), dest.c_str()) != 0) {
       int err = errno;
       SettleSpare(std::move(spare), false);
@@ -547,12 +556,14 @@ S3Error ObjectStore::DeleteObject(const std::string& bucket, const std::string& 
   std::string path = ObjectPath(bucket, key);
   {
     std::lock_guard<std::mutex> path_lock(PathLock(path));
+    auto spare = KeepSpare(path);  // before the store-wide lock, as in CommitObject
     std::unique_lock lock(mu_);
     auto found = FindBucket(bucket, owner);
-    if (!found.ok()) return found.error();
+    if (!found.ok() || !buckets_.at(bucket)->objects.count(key)) {
+      SettleSpare(std::move(spare), false);
+      return found.ok() ? S3Error() : found.error();
+    }
     auto* b = buckets_.at(bucket).get();
-    if (!b->objects.count(key)) return {};
-    auto spare = KeepSpare(path);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       int err = errno;
       SettleSpare(std::move(spare), false);
